@@ -1,0 +1,12 @@
+"""All models, imported so that alembic and the app see every table."""
+
+from app.models.community import Building, Community, Household, Unit
+from app.models.conversations import Conversation, Message
+from app.models.outbox import OutboxJob
+from app.models.residents import Binding, MiniProgramSession, Resident, Staff
+from app.models.tags import Tag, resident_tag
+
+__all__ = [
+    "Binding", "Building", "Community", "Conversation", "Household", "Message",
+    "MiniProgramSession", "OutboxJob", "Resident", "Staff", "Tag", "Unit", "resident_tag",
+]

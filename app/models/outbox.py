@@ -1,0 +1,27 @@
+"""Jobs written in the request's transaction and relayed to RQ after commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.timeutil import utcnow
+
+
+class OutboxJob(db.Model):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    func: Mapped[str] = mapped_column(String(200))  # dotted name, e.g. "workers.jobs.send_text"
+    args: Mapped[list] = mapped_column(JSON, default=list)
+    kwargs: Mapped[dict] = mapped_column(JSON, default=dict)
+    queue: Mapped[str] = mapped_column(String(20), default="default")
+    run_at: Mapped[datetime | None]  # None = as soon as possible
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | relaying | enqueued | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    enqueued_at: Mapped[datetime | None]

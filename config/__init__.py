@@ -1,0 +1,74 @@
+"""Configuration classes: the environment is read once, when a Config is built."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = ROOT / "instance"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    """Settings for a running service, taken from environment variables."""
+
+    TESTING = False
+
+    def __init__(self) -> None:
+        self.SQLALCHEMY_DATABASE_URI = _env(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'linli.db'}"
+        )
+        self.REDIS_URL = _env("REDIS_URL")  # unset = embedded mode
+        self.SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-change-me")
+        self.WECHAT_TOKEN = _env("WECHAT_TOKEN", "linli-dev-token")
+        self.WECHAT_APP_ID = _env("WECHAT_APP_ID", "wx0000000000000000")
+        self.WECHAT_APP_SECRET = _env("WECHAT_APP_SECRET", "dev-app-secret")
+        self.WECHAT_AES_KEY = _env("WECHAT_AES_KEY")  # set = safe mode
+        self.WXA_APP_ID = _env("WXA_APP_ID", "wxa000000000000000")
+        self.WXA_APP_SECRET = _env("WXA_APP_SECRET", "dev-wxa-secret")
+        self.WECHAT_API_BASE_URL = _env("WECHAT_API_BASE_URL")  # unset = api.weixin.qq.com
+        self.WECHAT_TIMESTAMP_WINDOW = int(_env("WECHAT_TIMESTAMP_WINDOW", "300"))
+        self.WECHAT_REPLY_BUDGET_MS = int(_env("WECHAT_REPLY_BUDGET_MS", "3500"))
+        self.API_TOKEN_MAX_AGE = int(_env("API_TOKEN_MAX_AGE", str(7 * 24 * 3600)))
+        self.EMBEDDED_WORKER = _env("EMBEDDED_WORKER", "1") == "1"
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+        self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads; /wechat has its own 64 KiB cap
+        self.CHECK_MIGRATIONS = _env("CHECK_MIGRATIONS", "1") == "1"
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured: jobs run in-process on a fake Redis."""
+        return not self.REDIS_URL
+
+
+class TestConfig(Config):
+    """Settings for tests: TEST_DATABASE_URL / TEST_REDIS_URL pick the real backends."""
+
+    TESTING = True
+
+    def __init__(self, database_url: str | None = None, redis_url: str | None = None) -> None:
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = database_url or _env("TEST_DATABASE_URL", "sqlite://")
+        self.REDIS_URL = redis_url or _env("TEST_REDIS_URL")
+        self.SECRET_KEY = "test-secret"
+        self.WECHAT_TOKEN = "test-token"
+        self.WECHAT_APP_ID = "wx_test_app"
+        self.WECHAT_APP_SECRET = "test-app-secret"
+        self.WECHAT_AES_KEY = None
+        self.WXA_APP_ID = "wxa_test_app"
+        self.WXA_APP_SECRET = "test-wxa-secret"
+        self.EMBEDDED_WORKER = False
+        self.CHECK_MIGRATIONS = False
+        if self.SQLALCHEMY_DATABASE_URI == "sqlite://":
+            from sqlalchemy.pool import StaticPool
+
+            self.SQLALCHEMY_ENGINE_OPTIONS = {
+                "poolclass": StaticPool,
+                "connect_args": {"check_same_thread": False},
+            }

@@ -1,0 +1,180 @@
+"""Shared fixtures: one app per run on the chosen backends, cleaned after every test.
+
+Backends: SQLite in memory + fakeredis by default; PostgreSQL and Redis when
+TEST_DATABASE_URL / TEST_REDIS_URL are set (make test runs both).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.extensions import db
+from app.models import Building, Community, Household, Resident, Staff, Unit
+from app.outbox import QUEUES, get_queue, relay
+from app.redis_conn import get_redis
+from config import TestConfig
+
+
+@pytest.fixture(scope="session")
+def fake_wechat():
+    """The fake WeChat API on loopback; records every call it receives."""
+    from fakewechat import FakeWeChat
+
+    fake = FakeWeChat()
+    server = make_server("127.0.0.1", 0, fake, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    fake.base_url = f"http://127.0.0.1:{server.server_port}"
+    yield fake
+    server.shutdown()
+
+
+def _reset_schema() -> None:
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session")
+def _app(fake_wechat):
+    config = TestConfig()
+    config.WECHAT_API_BASE_URL = fake_wechat.base_url
+    application = create_app(config)
+    with application.app_context():
+        _reset_schema()
+        upgrade()
+    return application
+
+
+@pytest.fixture
+def app(_app, fake_wechat):
+    """The app inside an app context; every table, Redis and the fake are emptied afterwards."""
+    with _app.app_context():
+        yield _app
+        db.session.rollback()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+    get_redis(_app).flushdb()
+    fake_wechat.reset()
+
+
+@pytest.fixture
+def db_session(app):
+    """The session the app uses in this context."""
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Relay the outbox and, on real Redis, run every queued job in this process."""
+
+    def run() -> int:
+        relayed = relay(app)
+        if app.config.get("REDIS_URL"):
+            from rq import SimpleWorker
+
+            queues = [get_queue(app, name) for name in QUEUES]
+            SimpleWorker(queues, connection=get_redis(app)).work(burst=True)
+        return relayed
+
+    return run
+
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_community(db_session):
+    def make(name: str | None = None, kind: str = "standard") -> Community:
+        community = Community(name=name or f"测试小区{next(_seq)}", kind=kind)
+        db_session.add(community)
+        db_session.flush()
+        return community
+
+    return make
+
+
+@pytest.fixture
+def make_household(db_session, make_community):
+    """make_household(building="30", unit="2", room="1201") -> Household, creating what is missing."""
+    cache: dict = {}
+
+    def make(building: str = "1", unit: str = "1", room: str = "101", community: Community | None = None):
+        community = community or cache.get("community") or make_community()
+        cache.setdefault("community", community)
+        b = db_session.query(Building).filter_by(community_id=community.id, number=building).one_or_none()
+        if b is None:
+            b = Building(community_id=community.id, number=building, position=int(building) if building.isdigit() else 0)
+            db_session.add(b)
+            db_session.flush()
+        u = db_session.query(Unit).filter_by(building_id=b.id, number=unit).one_or_none()
+        if u is None:
+            u = Unit(building_id=b.id, number=unit)
+            db_session.add(u)
+            db_session.flush()
+        h = db_session.query(Household).filter_by(unit_id=u.id, room=room).one_or_none()
+        if h is None:
+            h = Household(unit_id=u.id, room=room)
+            db_session.add(h)
+            db_session.flush()
+        return h
+
+    make.cache = cache
+    return make
+
+
+@pytest.fixture
+def make_resident(db_session, make_household):
+    """make_resident(building="30", openid="o_x", birth_year=1950) -> Resident."""
+
+    def make(building: str = "1", unit: str = "1", room: str = "101", *, name: str = "王阿姨",
+             phone: str | None = None, birth_year: int | None = 1960, role: str = "owner",
+             openid: str | None = None, wxa_openid: str | None = None, community=None) -> Resident:
+        household = make_household(building, unit, room, community=community)
+        n = next(_seq)
+        resident = Resident(
+            community_id=household.unit.building.community_id, household_id=household.id, name=name,
+            phone=phone or f"138{n:08d}", birth_year=birth_year, role=role,
+            oa_openid=openid, wxa_openid=wxa_openid,
+        )
+        db_session.add(resident)
+        db_session.flush()
+        return resident
+
+    return make
+
+
+@pytest.fixture
+def make_staff(db_session, make_community):
+    """make_staff(role="property", password="pw") -> Staff with a hashed password."""
+    from werkzeug.security import generate_password_hash
+
+    def make(role: str = "property", *, username: str | None = None, password: str = "secret-pass",
+             buildings: list[str] | None = None, community=None) -> Staff:
+        community = community or db_session.query(Community).first() or make_community()
+        staff = Staff(community_id=community.id, username=username or f"staff{next(_seq)}", name="李师傅",
+                      role=role, password_hash=generate_password_hash(password), building_scope=buildings or [])
+        db_session.add(staff)
+        db_session.flush()
+        return staff
+
+    return make
