@@ -14,14 +14,22 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def normalise_database_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// and use the psycopg 3 driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 class Config:
     """Settings for a running service, taken from environment variables."""
 
     TESTING = False
 
     def __init__(self) -> None:
-        self.SQLALCHEMY_DATABASE_URI = _env(
-            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'linli.db'}"
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'linli.db'}")
         )
         self.REDIS_URL = _env("REDIS_URL")  # unset = embedded mode
         self.SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-change-me")
@@ -54,7 +62,7 @@ class TestConfig(Config):
 
     def __init__(self, database_url: str | None = None, redis_url: str | None = None) -> None:
         super().__init__()
-        self.SQLALCHEMY_DATABASE_URI = database_url or _env("TEST_DATABASE_URL", "sqlite://")
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url or _env("TEST_DATABASE_URL", "sqlite://"))
         self.REDIS_URL = redis_url or _env("TEST_REDIS_URL")
         self.SECRET_KEY = "test-secret"
         self.WECHAT_TOKEN = "test-token"

@@ -178,3 +178,18 @@ def make_staff(db_session, make_community):
         return staff
 
     return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the second pass (real PostgreSQL + Redis) run only the tests that touch a backend."""
+    import os
+
+    if os.environ.get("LINLI_BACKEND_PASS") != "1":
+        return
+    if not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL")):
+        raise pytest.UsageError("the backend pass needs TEST_DATABASE_URL and TEST_REDIS_URL")
+    keep = [item for item in items if "_app" in getattr(item, "fixturenames", ())]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = keep

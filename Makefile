@@ -1,0 +1,41 @@
+# Two commands a newcomer needs: `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install migrate seed bench lint clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo --if-empty
+
+# Web server + in-process worker + fake WeChat API, on SQLite and an in-memory Redis stand-in.
+run: seed
+	$(PY) devserver.py
+
+# The whole suite on SQLite + embedded queue; then again on PostgreSQL + Redis when
+# TEST_DATABASE_URL / TEST_REDIS_URL are set (.ci/run sets both).
+test: install
+	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(PY) -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ] || [ -n "$$TEST_REDIS_URL" ]; then \
+		echo "== again on $$TEST_DATABASE_URL and $$TEST_REDIS_URL (tests that touch no backend are not repeated)"; \
+		LINLI_BACKEND_PASS=1 $(PY) -m pytest; \
+	fi
+
+bench: install
+	$(PY) bench/nlp_bench.py
+	$(PY) bench/wechat_roundtrip.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
