@@ -1,0 +1,188 @@
+"""Intent scoring: weighted cue evidence over the message and its jieba tokens, fuzzy similarity
+to exemplars, negation and "already fixed" cues, and a fallback to out_of_scope."""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from nlp.resources import cues, intents
+
+INTENTS = (
+    "repair", "complaint", "wish", "parking_query", "car_notice", "booking_create",
+    "booking_cancel", "booking_query", "ticket_status", "human", "greeting", "out_of_scope",
+)
+FALLBACK = "out_of_scope"
+
+
+@dataclass(frozen=True)
+class _Cues:
+    pattern: re.Pattern[str] | None  # multi-character cues, longest first
+    weights: dict[str, float]
+    tokens: dict[str, float]  # single-character cues, matched as whole tokens
+    slot_weights: dict[str, float]
+
+
+@dataclass(frozen=True)
+class _Model:
+    cues: dict[str, _Cues]
+    exemplars: list[str]
+    exemplar_intents: list[str]
+    negators: tuple[str, ...]
+    resolved: re.Pattern[str]
+    resolved_damps: frozenset[str]
+    resolved_factor: float
+    question: re.Pattern[str]
+    min_score: float
+    min_gap: float
+    fuzzy_weight: float
+
+
+_lock = threading.Lock()
+_model: _Model | None = None
+
+
+def _alternation(words: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
+
+
+def _build(mask_exemplar: Any) -> _Model:
+    table = intents()
+    extra = cues()
+    per_intent: dict[str, _Cues] = {}
+    exemplars: list[str] = []
+    owners: list[str] = []
+    for name in INTENTS:
+        spec = table.get(name) or {}
+        weights = {str(k).lower(): float(v) for k, v in (spec.get("cues") or {}).items()}
+        multi = [w for w in weights if len(w) >= 2]
+        per_intent[name] = _Cues(
+            pattern=_alternation(multi) if multi else None,
+            weights=weights,
+            tokens={w: v for w, v in weights.items() if len(w) == 1},
+            slot_weights={k: float(v) for k, v in (spec.get("slots") or {}).items()},
+        )
+        for example in spec.get("exemplars") or []:
+            exemplars.append(mask_exemplar(str(example)))
+            owners.append(name)
+    thresholds = extra["thresholds"]
+    return _Model(
+        cues=per_intent,
+        exemplars=exemplars,
+        exemplar_intents=owners,
+        negators=tuple(sorted(extra["negators"], key=len, reverse=True)),
+        resolved=_alternation(extra["resolved"]),
+        resolved_damps=frozenset(extra["resolved_damps"]),
+        resolved_factor=float(extra["resolved_factor"]),
+        question=_alternation([str(q) for q in extra["question"]]),
+        min_score=float(thresholds["min_score"]),
+        min_gap=float(thresholds["min_gap"]),
+        fuzzy_weight=float(thresholds["fuzzy_weight"]),
+    )
+
+
+def model(mask_exemplar: Any) -> _Model:
+    """The compiled intent model, built once (exemplars are masked like messages)."""
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                _model = _build(mask_exemplar)
+    return _model
+
+
+def _negated(text: str, start: int, negators: tuple[str, ...]) -> bool:
+    """True when the cue starting at `start` directly follows a negator (optionally 是/再/太)."""
+    before = text[max(0, start - 3):start]
+    if before.endswith(("是", "再", "太", "会", "能")):
+        before = before[:-1]
+    return before.endswith(negators)
+
+
+def _evidence(m: _Model, spec: _Cues, text: str, tokens: list[tuple[str, int]]) -> float:
+    """Weighted evidence for one intent: strongest cue plus a share of the others."""
+    found: list[float] = []
+    covered: list[tuple[int, int]] = []
+    if spec.pattern is not None:
+        for hit in spec.pattern.finditer(text):
+            weight = spec.weights[hit.group(0)]
+            if _negated(text, hit.start(), m.negators):
+                weight = -0.5 * weight
+            found.append(weight)
+            covered.append((hit.start(), hit.end()))
+    for token, start in tokens:
+        weight = spec.tokens.get(token)
+        if weight is None or any(a <= start < b for a, b in covered):
+            continue
+        if _negated(text, start, m.negators):
+            weight = -0.5 * weight
+        found.append(weight)
+    if not found:
+        return 0.0
+    positive = sorted((w for w in found if w > 0), reverse=True)
+    negative = sum(w for w in found if w < 0)
+    if not positive:
+        return negative
+    return positive[0] + 0.35 * sum(positive[1:]) + negative
+
+
+def _resolved(m: _Model, text: str) -> bool:
+    """True when the message reports a problem as already fixed (and does not ask about it)."""
+    for hit in m.resolved.finditer(text):
+        if _negated(text, hit.start(), m.negators):
+            continue
+        if m.question.search(text, hit.end()):
+            continue
+        return True
+    return False
+
+
+def _fuzzy(m: _Model, text: str) -> dict[str, float]:
+    """Best similarity (0..1) of text to each intent's exemplars, above a length-aware cutoff."""
+    size = len(text)
+    if size <= 2:
+        return {}
+    cutoff = 88 if size <= 4 else 80 if size <= 8 else 72 if size <= 16 else 65
+    best: dict[str, float] = {}
+    for _, score, index in process.extract(
+        text, m.exemplars, scorer=fuzz.ratio, score_cutoff=cutoff, limit=5
+    ):
+        owner = m.exemplar_intents[index]
+        best[owner] = max(best.get(owner, 0.0), score / 100.0)
+    return best
+
+
+def score(m: _Model, text: str, tokens: list[tuple[str, int]], present: set[str]) -> dict[str, float]:
+    """Raw score of each intent for a normalised, masked message."""
+    lowered = text.lower()
+    scores = {name: _evidence(m, spec, lowered, tokens) for name, spec in m.cues.items()}
+    for name, spec in m.cues.items():
+        scores[name] += sum(w for slot, w in spec.slot_weights.items() if slot in present)
+    for name, similarity in _fuzzy(m, text).items():
+        scores[name] += m.fuzzy_weight * similarity
+    if _resolved(m, lowered):
+        for name in m.resolved_damps:
+            scores[name] *= m.resolved_factor
+    if any(v >= m.min_score for k, v in scores.items() if k not in ("greeting", FALLBACK)):
+        scores["greeting"] *= 0.3
+    return scores
+
+
+def decide(m: _Model, scores: dict[str, float]) -> tuple[str, float]:
+    """Pick the intent, falling back when the best score is low or the top two are too close."""
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    (best, top), (_, second) = ranked[0], ranked[1]
+    second = max(second, 0.0)
+    strength = 1.0 - math.exp(-max(top, 0.0) / 3.0)
+    margin = (top - second) / top if top > 0 else 0.0
+    confidence = strength * (0.5 + 0.5 * margin)
+    if best == FALLBACK:
+        return FALLBACK, round(min(0.6, max(confidence, 0.3)), 3)
+    if top < m.min_score or top - second < m.min_gap:
+        return FALLBACK, round(min(0.3, 0.3 * (1 - confidence)) + 0.05, 3)
+    return best, round(min(1.0, max(0.0, confidence)), 3)
