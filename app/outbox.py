@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
-from rq import Queue
-from sqlalchemy import event, func, or_, select
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -28,12 +30,22 @@ _local = threading.local()
 
 
 def enqueue(
-    session: Session, func: str, *args, queue: str = "default", run_at: datetime | None = None, **kwargs
+    session: Session,
+    func: str,
+    *args,
+    queue: str = "default",
+    run_at: datetime | None = None,
+    retries: Retry | dict | None = None,
+    **kwargs,
 ) -> OutboxJob:
-    """Record a job (by dotted name) to run after the current transaction commits."""
+    """Record a job (by dotted name) to run after the current transaction commits.
+
+    retries: an rq ``Retry`` (or ``{"max": 3, "interval": [10, 30, 60]}``) handed to RQ on relay.
+    """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
-    job = OutboxJob(func=func, args=list(args), kwargs=kwargs, queue=queue, run_at=run_at)
+    job = OutboxJob(func=func, args=list(args), kwargs=kwargs, queue=queue, run_at=run_at,
+                    retry=_retry_spec(retries))
     session.add(job)
     session.info["outbox_dirty"] = True
     return job
@@ -45,11 +57,25 @@ def get_queue(app: Flask, name: str = "default") -> Queue:
     return Queue(name, connection=get_redis(app), is_async=not embedded)
 
 
-def _claim(app: Flask, limit: int) -> list[tuple[int, str, list, dict, str, datetime | None]]:
-    """Mark due pending rows as relaying and return what is needed to enqueue them."""
+def _retry_spec(retries: Retry | dict | None) -> dict | None:
+    """The retry policy as plain JSON for the outbox row."""
+    if retries is None:
+        return None
+    if isinstance(retries, Retry):
+        return {"max": retries.max, "interval": list(retries.intervals)}
+    Retry(max=retries["max"], interval=retries.get("interval", 0))  # validates
+    return {"max": int(retries["max"]), "interval": retries.get("interval", 0)}
+
+
+def _claim(app: Flask, limit: int) -> list[OutboxJob]:
+    """Mark due pending rows as relaying and return detached copies of them.
+
+    Each row is taken with a conditional UPDATE (status and enqueued_at unchanged since we read
+    it), so two relays running at once (request thread, ticker, worker) never both take a row.
+    """
     now = utcnow()
     embedded = not app.config.get("REDIS_URL")
-    with Session(db.engine) as s:
+    with Session(db.engine, expire_on_commit=False) as s:
         due = or_(OutboxJob.run_at.is_(None), OutboxJob.run_at <= now)
         waiting = OutboxJob.status == "pending"
         if embedded:
@@ -61,8 +87,16 @@ def _claim(app: Flask, limit: int) -> list[tuple[int, str, list, dict, str, date
         rows = s.scalars(query).all()
         claimed = []
         for row in rows:
-            row.status, row.enqueued_at, row.attempts = "relaying", now, row.attempts + 1
-            claimed.append((row.id, row.func, row.args, row.kwargs, row.queue, row.run_at))
+            seen = (OutboxJob.enqueued_at.is_(None) if row.enqueued_at is None
+                    else OutboxJob.enqueued_at == row.enqueued_at)
+            taken = s.execute(
+                update(OutboxJob)
+                .where(OutboxJob.id == row.id, OutboxJob.status == row.status, seen)
+                .values(status="relaying", enqueued_at=now, attempts=OutboxJob.attempts + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if taken == 1:
+                claimed.append(row)
         s.commit()
     return claimed
 
@@ -74,6 +108,29 @@ def _settle(job_id: int, status: str, error: str | None = None) -> None:
         if row is not None:
             row.status, row.last_error = status, (error or None) and error[:1000]
             s.commit()
+
+
+def _push(queue: Queue, row: OutboxJob) -> Any:
+    """Hand one outbox row to RQ: now, or at run_at through RQ's scheduler."""
+    options: dict[str, Any] = {
+        # created_at in the id: a database reset that reuses ids never collides with old jobs
+        "job_id": f"outbox-{row.id}-{int(row.created_at.replace(tzinfo=UTC).timestamp())}",
+        "result_ttl": 3600,
+        "failure_ttl": 7 * 86400,
+    }
+    if row.retry:
+        options["retry"] = Retry(max=row.retry["max"], interval=row.retry.get("interval", 0))
+    if queue.is_async:
+        options["unique"] = True  # a row re-claimed after a crash is not enqueued a second time
+        if row.run_at is not None and row.run_at > utcnow():
+            # run_at is naive UTC; RQ reads naive datetimes as local time
+            return queue.enqueue_at(row.run_at.replace(tzinfo=UTC), row.func, *row.args, **row.kwargs, **options)
+    return queue.enqueue(row.func, *row.args, **row.kwargs, **options)
+
+
+def _failure_text(job: Any) -> str:
+    result = job.latest_result()
+    return (result.exc_string if result is not None and result.exc_string else "job failed").strip()
 
 
 def relay(app: Flask | None = None, limit: int = 200) -> int:
@@ -88,23 +145,29 @@ def relay(app: Flask | None = None, limit: int = 200) -> int:
             claimed = _claim(app, limit)
             if not claimed:
                 return done
-            for job_id, func, args, kwargs, queue_name, run_at in claimed:
-                queue = get_queue(app, queue_name)
+            for index, row in enumerate(claimed):
+                queue = get_queue(app, row.queue)
                 try:
-                    options = {"job_id": f"outbox-{job_id}", "result_ttl": 3600, "failure_ttl": 7 * 86400}
-                    if run_at is not None and run_at > utcnow() and queue.is_async:
-                        queue.enqueue_at(run_at.replace(tzinfo=None), func, *args, **kwargs, **options)
-                    else:
-                        queue.enqueue(func, *args, **kwargs, **options)
-                except RedisError as exc:
-                    log.warning("outbox relay: redis unavailable, job %s stays pending: %s", job_id, exc)
-                    _settle(job_id, "pending", f"redis: {exc}")
-                    return done
-                except Exception as exc:  # embedded mode: the job itself raised while running in-process
-                    log.exception("outbox job %s (%s) failed in-process", job_id, func)
-                    _settle(job_id, "failed", repr(exc))
+                    rq_job = _push(queue, row)
+                except DuplicateJobError:
+                    log.info("outbox job %s was already handed to RQ", row.id)
+                    _settle(row.id, "enqueued")
                     continue
-                _settle(job_id, "enqueued")
+                except RedisError as exc:
+                    log.warning("outbox relay: redis unavailable, job %s stays pending: %s", row.id, exc)
+                    for rest in claimed[index:]:  # give back what this pass claimed but did not push
+                        _settle(rest.id, "pending", f"redis: {exc}")
+                    return done
+                except Exception as exc:  # the job could not be built (bad name, bad arguments)
+                    log.exception("outbox job %s (%s) could not be enqueued", row.id, row.func)
+                    _settle(row.id, "failed", repr(exc))
+                    continue
+                if not queue.is_async and rq_job.is_failed:  # embedded: it ran in-process and raised
+                    error = _failure_text(rq_job)
+                    log.error("outbox job %s (%s) failed in-process: %s", row.id, row.func, error)
+                    _settle(row.id, "failed", error[-1000:])
+                    continue
+                _settle(row.id, "enqueued")
                 done += 1
     finally:
         _local.active = False

@@ -19,6 +19,7 @@ class OutboxJob(db.Model):
     args: Mapped[list] = mapped_column(JSON, default=list)
     kwargs: Mapped[dict] = mapped_column(JSON, default=dict)
     queue: Mapped[str] = mapped_column(String(20), default="default")
+    retry: Mapped[dict | None] = mapped_column(JSON)  # {"max": 3, "interval": [10, 30, 60]} for RQ
     run_at: Mapped[datetime | None]  # None = as soon as possible
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | relaying | enqueued | failed
     attempts: Mapped[int] = mapped_column(default=0)
