@@ -1,7 +1,34 @@
-"""workers: an entry package; init_app wires it into the app."""
+"""workers: an entry package; init_app wires its commands (`flask worker`, `flask cron`) into the app."""
 
-from flask import Flask
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
 
 
 def init_app(app: Flask) -> None:
-    """Register this package's routes and commands."""
+    """Register this package's commands."""
+
+    @app.cli.command("worker")
+    @click.option("--queues", default="high,default,low", show_default=True,
+                  help="Comma-separated queues, highest priority first.")
+    @click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
+    def worker_command(queues: str, burst: bool) -> None:
+        """Run an RQ worker (scheduler on) with an outbox relay thread."""
+        from workers.runner import EmbeddedModeError, parse_queues, run_worker  # noqa: PLC0415
+
+        try:
+            names = parse_queues(queues)
+            run_worker(current_app._get_current_object(), names, burst=burst)
+        except (EmbeddedModeError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    @app.cli.command("cron")
+    def cron_command() -> None:
+        """Run RQ's cron scheduler with the periodic jobs of workers/cron.py (one per Redis)."""
+        from workers.runner import EmbeddedModeError, run_cron  # noqa: PLC0415
+
+        try:
+            run_cron(current_app._get_current_object())
+        except EmbeddedModeError as exc:
+            raise click.ClickException(str(exc)) from exc

@@ -1,0 +1,18 @@
+"""Periodic jobs, in RQ's cron config format (the one source of truth for both modes).
+
+`flask cron` loads this module into an `rq.cron.CronScheduler` on Redis (like `rq cron workers.cron`);
+in embedded mode the ticker in workers/embedded.py loads the same registrations and runs them
+in-process. Add a periodic job with one line:
+
+    register(jobs.send_reminders, "default", cron="0 8 * * *")   # cron fields: server local time
+    register(jobs.check_sla, "default", interval=300)            # every 5 minutes
+
+Run exactly one `flask cron` process per Redis: each scheduler enqueues every registered job.
+"""
+
+from rq.cron import register
+
+from workers import jobs
+
+register(jobs.relay_outbox, "high", interval=60)  # backstop for rows a Redis outage left pending
+register(jobs.expire_bindings, "low", interval=600)
