@@ -10,3 +10,5 @@ __all__ = [
     "Binding", "Building", "Community", "Conversation", "Household", "Message",
     "MiniProgramSession", "OutboxJob", "Resident", "Staff", "Tag", "Unit", "resident_tag",
 ]
+from app.models.notifications import Notification, NotificationPreference, SubscribeGrant  # noqa: E402,F401
+from app.models.campaigns import Campaign, Delivery  # noqa: E402,F401
