@@ -1,0 +1,202 @@
+"""The chat core: one resident message in, one reply text out, the same for every channel.
+
+Pure service: a session and plain values in, a reply out; it flushes, never commits, and never
+looks at the Flask request or app.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from app.errors import AppError
+from app.models import Conversation, Resident
+from app.services import binding
+from app.services.conversations import get_conversation, set_dialog, touch_inbound
+from app.services.rooms import find_phone, parse_room
+from app.timeutil import SHANGHAI, local_now
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 500  # longer messages are cut before parsing: nobody writes a 2,000-character repair
+BIND_WORDS = frozenset({"绑定", "认证", "绑定房号", "绑定房屋", "房号绑定", "我要绑定", "身份认证", "住户认证"})
+CANCEL_WORDS = frozenset({"取消", "退出", "算了", "不绑了", "取消绑定"})
+HUMAN_WORDS = frozenset({"转人工", "人工", "人工客服", "找人工"})  # answered even before nlp is there
+_CODE = re.compile(r"^\s*(\d{6})\s*$")
+
+HELP_MENU = (
+    "您可以直接发消息告诉我：\n"
+    "· 报修：如“3号楼电梯坏了”\n"
+    "· 投诉：如“楼上半夜装修太吵”\n"
+    "· 心愿：如“希望小区装个自助打印机”\n"
+    "· 查车位：如“30幢还有临时车位吗”\n"
+    "· 挪车：如“浙A12345挡住出口了请挪车”\n"
+    "· 预约社区诊所：如“预约明天上午测血压”\n"
+    "· 查进度：如“我报修的水管修好了没”\n"
+    "· 找物业的人：发送“转人工”"
+)
+BIND_HINT = "还没有绑定房号？发送“绑定”，按提示填写房号和手机号即可。"
+ASK_ROOM_AND_PHONE = (
+    "好的，我们来绑定您的房号。请发送房号和在物业登记的手机号，"
+    "例如：3幢2单元1201 13812345678（也可以分两条发）。回复“取消”可退出。"
+)
+ASK_ROOM = "请告诉我您的房号，例如：3幢2单元1201 或 3-2-1201。回复“取消”可退出。"
+ASK_PHONE = "请告诉我您在物业登记的手机号（11位）。回复“取消”可退出。"
+HUMAN_REPLY = "好的，已为您转给物业工作人员，请稍候，工作人员会尽快回复您。"
+CANCELLED = "已取消绑定。需要时随时发送“绑定”重新开始。"
+
+
+def local(now: datetime | None) -> datetime:
+    """now as an aware Asia/Shanghai time (naive values are taken as UTC)."""
+    if now is None:
+        return local_now()
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return now.astimezone(SHANGHAI)
+
+
+def help_menu(resident: Resident | None) -> str:
+    """What residents can do here; unbound users are also told how to bind."""
+    return HELP_MENU if resident is not None else f"{HELP_MENU}\n\n{BIND_HINT}"
+
+
+def handle_text(session: Session, *, channel: str, openid: str, text: str, now: datetime | None = None) -> str:
+    """Answer one text message from a WeChat user; returns the reply to show them."""
+    now = local(now)
+    conversation = get_conversation(session, channel, openid)
+    touch_inbound(conversation, now)
+    text = (text or "").strip()[:MAX_TEXT]
+    resident = _resident(session, conversation)
+    flow = (conversation.dialog or {}).get("flow")
+
+    if (resident is None and text in BIND_WORDS) or flow == "binding":
+        reply = _binding_step(session, conversation, text, resident)
+        if reply is not None:
+            session.flush()
+            return reply
+    if text in BIND_WORDS:  # already bound
+        return f"您已绑定{_address(resident)}，无需重复绑定。\n\n{HELP_MENU}"
+    if resident is None and _CODE.match(text):
+        return _confirm_code(session, conversation, _CODE.match(text).group(1))
+
+    reply = _answer(conversation, text, resident, now)
+    session.flush()
+    return reply
+
+
+def _resident(session: Session, conversation: Conversation) -> Resident | None:
+    resident = binding.resident_for_openid(session, conversation.channel, conversation.openid)
+    if resident is not None and conversation.resident_id != resident.id:
+        conversation.resident_id = resident.id
+    return resident
+
+
+def _address(resident: Resident | None) -> str:
+    household = resident.household if resident is not None else None
+    return household.label if household is not None else "房号"
+
+
+def _answer(conversation: Conversation, text: str, resident: Resident | None, now: datetime) -> str:
+    """The general answer: greeting, hand-over to a person, or the help menu."""
+    parsed = _parse(text, now)
+    if parsed is not None:
+        set_dialog(conversation, last_intent={"intent": parsed.intent,
+                                              "confidence": round(float(parsed.confidence), 3),
+                                              "slots": dict(parsed.slots)})
+    intent = parsed.intent if parsed is not None else None
+    if text in HUMAN_WORDS:
+        intent = "human"
+    if intent == "greeting":
+        name = f"{resident.name}，" if resident is not None else ""
+        return f"{name}您好！我是小区的邻里助手，有什么可以帮您？\n\n{help_menu(resident)}"
+    if intent == "human":
+        return HUMAN_REPLY
+    return help_menu(resident)
+
+
+def _parse(text: str, now: datetime):
+    """nlp.parse(text, now) when the language package is available, else None."""
+    if not text:
+        return None
+    try:
+        from nlp import parse  # noqa: PLC0415 - optional until the language package lands
+    except ImportError:
+        return None
+    try:
+        return parse(text, now=now)
+    except Exception:  # a parser bug must not cost the resident an answer
+        log.exception("nlp.parse failed on %r", text[:50])
+        return None
+
+
+def _binding_step(session: Session, conversation: Conversation, text: str, resident: Resident | None) -> str | None:
+    """One step of the binding dialog; None hands the message to the general answer."""
+    state = dict((conversation.dialog or {}).get("binding") or {})
+    if text in CANCEL_WORDS:
+        set_dialog(conversation, flow=None, binding=None)
+        return CANCELLED
+    if resident is not None:  # bound meanwhile (staff approved): the flow is over
+        set_dialog(conversation, flow=None, binding=None)
+        return None
+    if text in BIND_WORDS:
+        set_dialog(conversation, flow="binding", binding={"step": "details"})
+        return ASK_ROOM_AND_PHONE
+    code = _CODE.match(text)
+    if state.get("step") == "submitted":
+        if code:
+            return _confirm_code(session, conversation, code.group(1))
+        return None  # waiting for staff: other questions get ordinary answers
+
+    room, phone = parse_room(text), find_phone(text)
+    if room is None and phone is None:
+        if code or not _looks_like_details(text):
+            return None
+        return ASK_ROOM if not state.get("building") else ASK_PHONE
+    if room is not None:
+        state.update(building=room.building, unit=room.unit, room=room.room)
+    if phone is not None:
+        state["phone"] = phone
+    if not state.get("building"):
+        set_dialog(conversation, binding={**state, "step": "details"})
+        return f"手机号已记下。{ASK_ROOM}"
+    if not state.get("phone"):
+        set_dialog(conversation, binding={**state, "step": "details"})
+        return f"房号已记下。{ASK_PHONE}"
+    return _submit(session, conversation, state)
+
+
+def _looks_like_details(text: str) -> bool:
+    """Digits without a recognisable room or phone: probably a mistyped answer, so ask again."""
+    return any(ch.isdigit() for ch in text)
+
+
+def _submit(session: Session, conversation: Conversation, state: dict) -> str:
+    try:
+        pending = binding.start_binding(
+            session, channel=conversation.channel, openid=conversation.openid, building=state["building"],
+            unit=state.get("unit"), room=state["room"], phone=state["phone"],
+        )
+    except AppError as err:
+        set_dialog(conversation, binding={"step": "details"})
+        return f"{err.message}\n请核对后重新发送房号和手机号，或回复“取消”退出。"
+    unit = f"{state['unit']}单元" if state.get("unit") else ""
+    set_dialog(conversation, binding={"step": "submitted", "binding_id": pending.id})
+    masked = state["phone"][:3] + "****" + state["phone"][-4:]
+    return (f"已提交绑定申请：{state['building']}幢{unit}{state['room']}，手机号{masked}。\n"
+            "物业工作人员核实后会为您确认，确认后会通知您；"
+            "如果工作人员给了您6位验证码，直接回复验证码即可完成绑定。")
+
+
+def _confirm_code(session: Session, conversation: Conversation, code: str) -> str:
+    try:
+        resident = binding.confirm_binding(session, channel=conversation.channel, openid=conversation.openid,
+                                           code=code)
+    except AppError as err:
+        return err.message
+    conversation.resident_id = resident.id
+    set_dialog(conversation, flow=None, binding=None)
+    session.flush()
+    return f"绑定成功！{resident.name}，您好，已确认您是{_address(resident)}的住户。\n\n{HELP_MENU}"

@@ -1,0 +1,104 @@
+"""Conversations per WeChat user and channel, and the log of messages in and out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models import Conversation, Message
+from app.timeutil import utcnow
+
+CHANNELS = ("oa", "wxa")
+
+
+def to_naive_utc(now: datetime | None) -> datetime:
+    """A datetime (aware, or naive meaning UTC) as the naive UTC the columns hold."""
+    if now is None:
+        return utcnow()
+    if now.tzinfo is not None:
+        return now.astimezone(UTC).replace(tzinfo=None)
+    return now
+
+
+def find_conversation(session: Session, channel: str, openid: str) -> Conversation | None:
+    """The conversation of one WeChat user on one channel, if there is one."""
+    return session.scalar(select(Conversation).where(Conversation.channel == channel,
+                                                     Conversation.openid == openid))
+
+
+def get_conversation(session: Session, channel: str, openid: str) -> Conversation:
+    """The user's conversation, created on first contact (safe when two requests race)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    found = find_conversation(session, channel, openid)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            conversation = Conversation(channel=channel, openid=openid, dialog={})
+            session.add(conversation)
+    except IntegrityError:  # another request created it first
+        found = find_conversation(session, channel, openid)
+        if found is None:
+            raise
+        return found
+    return conversation
+
+
+def set_dialog(conversation: Conversation, **changes: Any) -> None:
+    """Update the conversation's dialog state (a new dict, so the JSON column sees the change)."""
+    dialog = dict(conversation.dialog or {})
+    for key, value in changes.items():
+        if value is None:
+            dialog.pop(key, None)
+        else:
+            dialog[key] = value
+    conversation.dialog = dialog
+
+
+def touch_inbound(conversation: Conversation, now: datetime | None = None) -> None:
+    """Note that the user just wrote to us (it opens WeChat's 48 h customer-service window)."""
+    conversation.last_inbound_at = to_naive_utc(now)
+
+
+def message_by_dedup_key(session: Session, dedup_key: str) -> Message | None:
+    """The message stored under a dedup key (an inbound one, or a job's outbound one)."""
+    return session.scalar(select(Message).where(Message.dedup_key == dedup_key))
+
+
+def record_outbound(session: Session, conversation: Conversation, text: str, *, delivery: str,
+                    dedup_key: str | None = None, payload: dict | None = None) -> Message:
+    """Log a message we sent (or tried to send) to the user."""
+    message = Message(conversation_id=conversation.id, direction="out", msg_type="text", content=text,
+                      delivery=delivery, dedup_key=dedup_key, payload=payload or {})
+    session.add(message)
+    session.flush()
+    return message
+
+
+def record_inbound(session: Session, conversation: Conversation, *, msg_type: str, dedup_key: str,
+                   content: str = "", wechat_msg_id: str | None = None,
+                   payload: dict | None = None) -> tuple[Message, bool]:
+    """Store an inbound message once; returns (message, created). A retry gets the stored one back.
+
+    The insert is the first write of the handling, so a concurrent identical post waits on the
+    unique dedup key and then finds this row, reply included, instead of acting a second time.
+    """
+    existing = message_by_dedup_key(session, dedup_key)
+    if existing is not None:
+        return existing, False
+    message = Message(conversation_id=conversation.id, direction="in", msg_type=msg_type, content=content,
+                      dedup_key=dedup_key, wechat_msg_id=wechat_msg_id, payload=payload or {})
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        existing = message_by_dedup_key(session, dedup_key)
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
