@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.job import Job
 from rq.exceptions import DuplicateJobError
 from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -122,6 +123,10 @@ def _push(queue: Queue, row: OutboxJob) -> Any:
         options["retry"] = Retry(max=row.retry["max"], interval=row.retry.get("interval", 0))
     if queue.is_async:
         options["unique"] = True  # a row re-claimed after a crash is not enqueued a second time
+    elif Job.exists(options["job_id"], connection=queue.connection):
+        # embedded: a row re-claimed as stuck while its job still runs (or ran) in this process
+        raise DuplicateJobError(options["job_id"])
+    if queue.is_async:
         if row.run_at is not None and row.run_at > utcnow():
             # run_at is naive UTC; RQ reads naive datetimes as local time
             return queue.enqueue_at(row.run_at.replace(tzinfo=UTC), row.func, *row.args, **row.kwargs, **options)

@@ -1,0 +1,176 @@
+"""The outbox relay: Redis outages, delayed jobs, double relays and failing jobs, on both backends."""
+
+from __future__ import annotations
+
+import socket
+import time
+from contextlib import contextmanager
+from datetime import UTC, timedelta
+
+import redis
+from jobs_for_tests import runs
+from rq import Retry, SimpleWorker
+from rq.job import Job
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+
+from app.models import OutboxJob
+from app.outbox import QUEUES, enqueue, get_queue, pending_count, relay
+from app.redis_conn import get_redis
+from app.timeutil import utcnow
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def redis_down(app):
+    """Point the app's Redis at a closed port (every command raises ConnectionError), then restore."""
+    real = app.extensions["redis"]
+    app.extensions["redis"] = redis.Redis(host="127.0.0.1", port=_closed_port(), socket_connect_timeout=0.2)
+    try:
+        yield
+    finally:
+        app.extensions["redis"] = real
+
+
+def _row(db_session, job: OutboxJob) -> OutboxJob:
+    db_session.expire_all()
+    return db_session.get(OutboxJob, job.id)
+
+
+def _rq_id(row: OutboxJob) -> str:
+    return f"outbox-{row.id}-{int(row.created_at.replace(tzinfo=UTC).timestamp())}"
+
+
+def test_a_job_enqueued_while_redis_is_down_is_delivered_once_it_is_back(app, db_session, run_jobs):
+    with redis_down(app):
+        job = enqueue(db_session, "jobs_for_tests.record", "outage")
+        db_session.commit()  # the after-commit relay meets the dead Redis
+        row = _row(db_session, job)
+        assert row.status == "pending"
+        assert row.last_error.startswith("redis:")
+        assert pending_count(db_session) == 1
+        assert runs(db_session, "outage") == 0
+
+    run_jobs()  # Redis is back: relay, then (real Redis) a worker burst
+    run_jobs()
+    assert runs(db_session, "outage") == 1
+    row = _row(db_session, job)
+    assert row.status == "enqueued" and row.last_error is None
+    assert pending_count(db_session) == 0
+
+
+def test_rows_claimed_in_a_pass_that_meets_an_outage_all_go_back_to_pending(app, db_session, run_jobs):
+    with redis_down(app):
+        jobs = [enqueue(db_session, "jobs_for_tests.record", f"batch-{i}") for i in range(3)]
+        db_session.commit()
+        assert [_row(db_session, j).status for j in jobs] == ["pending"] * 3
+    run_jobs()
+    assert [runs(db_session, f"batch-{i}") for i in range(3)] == [1, 1, 1]
+
+
+def test_a_delayed_job_does_not_run_early_and_runs_once_due(app, db_session, run_jobs):
+    run_at = utcnow() + timedelta(seconds=1.5)
+    job = enqueue(db_session, "jobs_for_tests.record", "later", run_at=run_at)
+    db_session.commit()
+    run_jobs()
+    assert runs(db_session, "later") == 0
+
+    row = _row(db_session, job)
+    if app.config["REDIS_URL"]:  # handed to RQ's scheduler, at run_at in UTC
+        assert row.status == "enqueued"
+        registry = ScheduledJobRegistry(queue=get_queue(app, "default"))
+        assert _rq_id(row) in registry.get_job_ids()
+        scheduled_for = registry.get_scheduled_time(_rq_id(row))
+        assert abs(scheduled_for.timestamp() - run_at.replace(tzinfo=UTC).timestamp()) < 1
+    else:  # embedded mode: it waits in the outbox, untouched
+        assert row.status == "pending" and row.attempts == 0
+
+    time.sleep(max(0.0, (run_at - utcnow()).total_seconds()) + 0.2)
+    relay(app)
+    if app.config["REDIS_URL"]:
+        queues = [get_queue(app, name) for name in QUEUES]
+        SimpleWorker(queues, connection=get_redis(app)).work(burst=True, with_scheduler=True)
+    run_jobs()
+    assert runs(db_session, "later") == 1
+    assert _row(db_session, job).status == "enqueued"
+
+
+def test_relaying_twice_never_runs_a_job_twice(app, db_session, run_jobs):
+    jobs = [enqueue(db_session, "jobs_for_tests.record", f"twice-{i}") for i in range(3)]
+    db_session.commit()
+    assert relay(app) == 0  # the after-commit relay already took them
+    run_jobs()
+    run_jobs()
+    assert [runs(db_session, f"twice-{i}") for i in range(3)] == [1, 1, 1]
+    assert {(_row(db_session, j).status, _row(db_session, j).attempts) for j in jobs} == {("enqueued", 1)}
+
+
+def test_a_row_reclaimed_after_a_crashed_relay_is_not_run_again(app, db_session, run_jobs):
+    job = enqueue(db_session, "jobs_for_tests.record", "crash")
+    db_session.commit()
+    run_jobs()
+    assert runs(db_session, "crash") == 1
+    # as if the relay died after handing the job to RQ but before recording it
+    row = _row(db_session, job)
+    row.status, row.enqueued_at = "relaying", utcnow() - timedelta(minutes=10)
+    db_session.commit()
+
+    run_jobs()
+    assert runs(db_session, "crash") == 1
+    row = _row(db_session, job)
+    assert row.status == "enqueued" and row.attempts == 2
+
+
+def test_a_failing_job_is_recorded_with_its_error(app, db_session, run_jobs):
+    job = enqueue(db_session, "jobs_for_tests.explode", "水管爆了")
+    ok = enqueue(db_session, "jobs_for_tests.record", "after-failure")
+    db_session.commit()
+    run_jobs()
+    row = _row(db_session, job)
+    if app.config["REDIS_URL"]:  # the worker ran it: RQ keeps the failure
+        assert row.status == "enqueued"
+        assert _rq_id(row) in FailedJobRegistry(queue=get_queue(app, "default")).get_job_ids()
+        failure = Job.fetch(_rq_id(row), connection=get_redis(app)).latest_result()
+        assert "job exploded: 水管爆了" in failure.exc_string
+    else:  # embedded: it ran in-process and the outbox row says so
+        assert row.status == "failed"
+        assert "RuntimeError" in row.last_error and "job exploded: 水管爆了" in row.last_error
+    assert _row(db_session, ok).status == "enqueued"
+    assert runs(db_session, "after-failure") == 1
+
+
+def test_an_unknown_job_name_fails_the_row_not_the_relay(app, db_session, run_jobs):
+    bad = enqueue(db_session, "jobs_for_tests.no_such_job", 1)
+    good = enqueue(db_session, "jobs_for_tests.record", "next-to-bad")
+    db_session.commit()
+    run_jobs()
+    assert runs(db_session, "next-to-bad") == 1
+    assert _row(db_session, good).status == "enqueued"
+    if not app.config["REDIS_URL"]:
+        assert _row(db_session, bad).status == "failed"
+        assert "no_such_job" in _row(db_session, bad).last_error
+
+
+def test_a_retry_policy_is_stored_on_the_row_and_handed_to_rq(app, db_session, run_jobs):
+    job = enqueue(db_session, "jobs_for_tests.record", "with-retry", retries=Retry(max=3, interval=[10, 30, 60]))
+    db_session.commit()
+    row = _row(db_session, job)
+    assert row.retry == {"max": 3, "interval": [10, 30, 60]}
+    rq_job = Job.fetch(_rq_id(row), connection=get_redis(app))
+    assert rq_job.retries_left == 3
+    assert rq_job.retry_intervals == [10, 30, 60]
+    run_jobs()
+    assert runs(db_session, "with-retry") == 1
+
+
+def test_enqueue_rejects_an_unknown_queue_and_a_bad_retry_policy(app, db_session):
+    import pytest
+
+    with pytest.raises(ValueError):
+        enqueue(db_session, "jobs_for_tests.record", "x", queue="urgent")
+    with pytest.raises(ValueError):
+        enqueue(db_session, "jobs_for_tests.record", "x", retries={"max": 0})
