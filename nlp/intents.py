@@ -18,6 +18,7 @@ INTENTS = (
     "booking_cancel", "booking_query", "ticket_status", "human", "greeting", "out_of_scope",
 )
 FALLBACK = "out_of_scope"
+SECONDARY = 0.4  # share of each further cue's weight added to the strongest one
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class _Cues:
     pattern: re.Pattern[str] | None  # multi-character cues, longest first
     weights: dict[str, float]
     tokens: dict[str, float]  # single-character cues, matched as whole tokens
+    patterns: tuple[tuple[re.Pattern[str], float], ...]  # phrase patterns (regular expressions)
     slot_weights: dict[str, float]
 
 
@@ -65,6 +67,9 @@ def _build(mask_exemplar: Any) -> _Model:
             pattern=_alternation(multi) if multi else None,
             weights=weights,
             tokens={w: v for w, v in weights.items() if len(w) == 1},
+            patterns=tuple(
+                (re.compile(str(p)), float(v)) for p, v in (spec.get("patterns") or {}).items()
+            ),
             slot_weights={k: float(v) for k, v in (spec.get("slots") or {}).items()},
         )
         for example in spec.get("exemplars") or []:
@@ -97,9 +102,15 @@ def model(mask_exemplar: Any) -> _Model:
 
 
 def _negated(text: str, start: int, negators: tuple[str, ...]) -> bool:
-    """True when the cue starting at `start` directly follows a negator (optionally 是/再/太)."""
-    before = text[max(0, start - 3):start]
-    if before.endswith(("是", "再", "太", "会", "能")):
+    """True when the cue starting at `start` directly follows a negator (optionally 是/再/太).
+
+    The A不A question form (能不能, 可不可以, 是不是) is not a negation."""
+    before = text[max(0, start - 4):start]
+    if len(before) >= 3 and before[-2] in "不没" and before[-1] == before[-3]:
+        return False
+    if len(before) >= 4 and before[-3] in "不没" and before[-2:] == before[-4:-2]:
+        return False
+    if before.endswith(("是", "再", "太", "会", "能", "用")):
         before = before[:-1]
     return before.endswith(negators)
 
@@ -122,13 +133,16 @@ def _evidence(m: _Model, spec: _Cues, text: str, tokens: list[tuple[str, int]]) 
         if _negated(text, start, m.negators):
             weight = -0.5 * weight
         found.append(weight)
+    for pattern, weight in spec.patterns:
+        if pattern.search(text):
+            found.append(weight)
     if not found:
         return 0.0
     positive = sorted((w for w in found if w > 0), reverse=True)
     negative = sum(w for w in found if w < 0)
     if not positive:
         return negative
-    return positive[0] + 0.35 * sum(positive[1:]) + negative
+    return positive[0] + SECONDARY * sum(positive[1:]) + negative
 
 
 def _resolved(m: _Model, text: str) -> bool:
@@ -157,13 +171,15 @@ def _fuzzy(m: _Model, text: str) -> dict[str, float]:
     return best
 
 
-def score(m: _Model, text: str, tokens: list[tuple[str, int]], present: set[str]) -> dict[str, float]:
-    """Raw score of each intent for a normalised, masked message."""
+def score(
+    m: _Model, text: str, masked: str, tokens: list[tuple[str, int]], present: set[str]
+) -> dict[str, float]:
+    """Raw score of each intent: cues over `text`, exemplar similarity over `masked`."""
     lowered = text.lower()
     scores = {name: _evidence(m, spec, lowered, tokens) for name, spec in m.cues.items()}
     for name, spec in m.cues.items():
         scores[name] += sum(w for slot, w in spec.slot_weights.items() if slot in present)
-    for name, similarity in _fuzzy(m, text).items():
+    for name, similarity in _fuzzy(m, masked).items():
         scores[name] += m.fuzzy_weight * similarity
     if _resolved(m, lowered):
         for name in m.resolved_damps:

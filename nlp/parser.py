@@ -117,8 +117,9 @@ def parse(text: str, now: datetime | None = None) -> Parse:
     present = set(slots)
     if vocab.service(masked):
         present.add("service")
-    scores = intents.score(model, masked, _tokens(masked), present)
+    cue_text = synonym_mapper()(mask(fixed, [s for s in spans if s.kind == "plate"]))
+    scores = intents.score(model, cue_text, masked, _tokens(cue_text), present)
     intent, confidence = intents.decide(model, scores)
     blanked = synonym_mapper()(blank(fixed, spans))
-    slots.update(_vocab_slots(intent, blanked, blank(fixed, spans)))
+    slots.update(_vocab_slots(intent, blanked, fixed))
     return Parse(intent=intent, confidence=confidence, slots=slots)

@@ -8,27 +8,27 @@ from datetime import date, datetime, timedelta
 from nlp.numerals import NUMERAL, to_int
 from nlp.spans import Span
 
-WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5,
+WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
             "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
-RELATIVE_DAYS = {"今天": 0, "今日": 0, "今儿": 0, "明天": 1, "明日": 1, "明儿": 1,
+RELATIVE_DAYS = {"前天": -2, "昨天": -1, "昨日": -1, "昨儿": -1, "今天": 0, "今日": 0, "今儿": 0, "明天": 1, "明日": 1, "明儿": 1,
                  "后天": 2, "后日": 2, "大后天": 3}
 PERIODS = {
     "上午": "morning", "早上": "morning", "早晨": "morning", "清早": "morning", "一早": "morning",
     "早": "morning", "下午": "afternoon", "午后": "afternoon", "傍晚": "evening",
     "晚上": "evening", "晚": "evening", "夜里": "evening", "夜间": "evening",
-}
+}  # 中午, 凌晨 and 半夜 name no period of the contract
 # 今早/明晚 carry both a day and a period.
-DAY_PERIOD = {"今早": (0, "morning"), "明早": (1, "morning"), "今晚": (0, "evening"),
+DAY_PERIOD = {"昨晚": (-1, "evening"), "昨夜": (-1, "evening"), "今早": (0, "morning"), "明早": (1, "morning"), "今晚": (0, "evening"),
               "明晚": (1, "evening"), "今夜": (0, "evening"), "明晨": (1, "morning")}
 
-_WD = "[一二三四五六日天末1-7]"
+_WD = "[一二三四五六日天1-7]"
 DATE_RE = re.compile(
     rf"(?P<md>(?P<month>{NUMERAL})月(?P<day>{NUMERAL})[号日])"
-    rf"|(?P<wk>(?P<next>下个?|这个?|本)?(?:周|星期|礼拜)(?P<wd>{_WD}))"
-    rf"|(?P<dp>今早|明早|今晚|明晚|今夜|明晨)"
-    r"|(?P<rel>大后天|今天|今日|今儿|明天|明日|明儿|后天|后日)"
+    rf"|(?P<wk>(?P<next>下个?|这个?|本|上个?)?(?:周|星期|礼拜)(?P<wd>{_WD}))"
+    rf"|(?P<dp>昨晚|昨夜|今早|明早|今晚|明晚|今夜|明晨)"
+    r"|(?P<rel>大后天|前天|昨天|昨日|昨儿|今天|今日|今儿|明天|明日|明儿|后天|后日)"
 )
-PERIOD_RE = re.compile(r"上午|早上|早晨|清早|一早|下午|午后|傍晚|晚上|夜里|夜间|中午")
+PERIOD_RE = re.compile(r"(?P<dur>一|整)?(?P<p>上午|早上|早晨|清早|一早|下午|午后|傍晚|晚上|夜里|夜间|中午|凌晨|半夜)(?P<greet>好)?")
 CLOCK_RE = re.compile(
     r"(?P<hh>[01]?\d|2[0-3])[:：](?P<mm>[0-5]\d)"
     rf"|(?P<h>{NUMERAL})[点點时](?:(?P<half>半)|(?P<q1>一刻)|(?P<q3>三刻)|(?:(?P<m>{NUMERAL})分?))?(?:钟)?"
@@ -61,6 +61,8 @@ def _resolve_date(m: re.Match[str], today: date) -> tuple[date | None, str | Non
         monday = today - timedelta(days=today.weekday())
         if prefix.startswith("下"):
             return monday + timedelta(days=7 + weekday), None
+        if prefix.startswith("上"):
+            return monday - timedelta(days=7 - weekday), None
         if prefix:
             return monday + timedelta(days=weekday), None
         ahead = (weekday - today.weekday()) % 7 or 7
@@ -92,16 +94,22 @@ def _clock(m: re.Match[str]) -> tuple[int, int] | None:
     return hour % 24, minute
 
 
+_CLOCK_BEFORE = set("到在约是于午晚早上下晨夜从至等前")
 _A_BIT_BEFORE = set("快早晚好大小有慢多少高低亮近远轻重点些稍再差")
+_CLOCK_AFTER = set("钟前后左右到多整过来去的之以开半,，。？?!！吗呢吧啊有 ")
 
 
 def _is_a_bit(text: str, m: re.Match[str]) -> bool:
-    """True for 快一点/有一点儿: the numeral-point form that means "a bit", not a clock time."""
-    if m.group("h") not in ("一", "两") or m.end() - m.start() != 2:
+    """True for 快一点/一点反馈: a bare Chinese-numeral 点 that means "a bit", not a clock time."""
+    if m.group("hh") or (m.group("h") or "").isdigit() or m.end() - m.start() > 2:
         return False
-    before = text[m.start() - 1] if m.start() else ""
-    after = text[m.end()] if m.end() < len(text) else ""
-    return before in _A_BIT_BEFORE or after in ("儿", "点")
+    if m.group("h") not in ("一", "两", "几"):
+        return False
+    before = text[m.start() - 1] if m.start() else " "
+    after = text[m.end()] if m.end() < len(text) else " "
+    if after == "儿" or before in _A_BIT_BEFORE:
+        return True
+    return not (before in _CLOCK_BEFORE or after in _CLOCK_AFTER)
 
 
 def find_times(text: str, now: datetime) -> tuple[dict[str, str], list[Span]]:
@@ -126,7 +134,10 @@ def find_times(text: str, now: datetime) -> tuple[dict[str, str], list[Span]]:
     for m in PERIOD_RE.finditer(text):
         if any(taken[m.start():m.end()]):
             continue
-        period_word = period_word or m.group(0)
+        if m.group("dur") or m.group("greet"):
+            # 一晚上 is a duration and 早上好 a greeting: neither names a time.
+            continue
+        period_word = period_word or m.group("p")
         spans.append(Span(m.start(), m.end(), "time"))
         taken[m.start():m.end()] = [True] * (m.end() - m.start())
     if period_word and not asks_period and "period" not in slots:
@@ -144,7 +155,9 @@ def find_times(text: str, now: datetime) -> tuple[dict[str, str], list[Span]]:
             continue
         hour, minute = clock
         period = slots.get("period")
-        if (period in ("afternoon", "evening") and hour < 12) or (period_word == "中午" and hour < 6):
+        if (period in ("afternoon", "evening") and hour < 12) or (period_word == "中午" and hour < 6) or (
+            period == "evening" and hour == 12
+        ):
             hour += 12
         slots.setdefault("time", f"{hour % 24:02d}:{minute:02d}")
         spans.append(Span(m.start(), m.end(), "time"))

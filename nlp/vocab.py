@@ -18,15 +18,24 @@ def _first_match(text: str, table: dict[str, list[str]]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8)
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Alternation of words; ASCII words (CT) must not touch other ASCII letters (CCTV)."""
+    parts = []
+    for word in sorted(words, key=len, reverse=True):
+        escaped = re.escape(word)
+        parts.append(rf"(?<![A-Za-z]){escaped}(?![A-Za-z])" if word.isascii() else escaped)
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
 def _earliest_match(text: str, table: dict[str, list[str]]) -> str | None:
     """The category whose word occurs earliest in text (ties: longer word, then file order)."""
     best: tuple[int, int] | None = None
     found = None
     for category, words in table.items():
-        for word in words:
-            pos = text.find(word)
-            if pos >= 0 and (best is None or (pos, -len(word)) < best):
-                best, found = (pos, -len(word)), category
+        m = _word_pattern(tuple(words)).search(text)
+        if m and (best is None or (m.start(), -len(m.group(0))) < best):
+            best, found = (m.start(), -len(m.group(0))), category
     return found
 
 
@@ -51,31 +60,37 @@ def parking_kind(text: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _facility_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _facility_patterns() -> tuple[re.Pattern[str], ...]:
     table = lexicon()["facility"]
 
     def alternation(words: list[str]) -> str:
         return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
 
-    verbs = re.compile(f"(?:{alternation(table['verbs'])})")
+    verbs = re.compile(f"多?(?:{alternation(table['verbs'])})")
     front = re.compile(f"^(?:{alternation(table['strip_front'])})+")
     stop = re.compile(f"(?:{alternation(table['stop'])})")
     lead = re.compile(f"^(?:{alternation(table['lead_in'])})+")
-    return verbs, front, stop, lead
+    drop = re.compile(f"(?:{alternation(table['drop'])})")
+    lead_verbs = re.compile(f"^(?:多?(?:{alternation(table['verbs'])}))+")
+    return verbs, front, stop, lead, drop, lead_verbs
 
 
 def _clean(phrase: str, front: re.Pattern[str], stop: re.Pattern[str]) -> str:
-    phrase = front.sub("", phrase)
+    phrase = front.sub("", _facility_patterns()[5].sub("", phrase))
     m = stop.search(phrase)
     if m:
         phrase = phrase[: m.start()]
-    return phrase.strip("的了呗哈吧")
+    phrase = phrase.strip("的了呗哈吧")
+    # "小区到地铁站的接驳车", "休息的凳子": the head noun follows the last 的.
+    head = phrase.rsplit("的", 1)[-1]
+    return head if len(head) >= 2 else phrase
 
 
 def facility(text: str) -> str | None:
     """The wished-for facility as a short noun phrase (希望装个自助打印机 -> 自助打印机)."""
-    verbs, front, stop, lead = _facility_patterns()
-    clauses = [c for c in _PUNCT.split(text) if c]
+    verbs, front, stop, lead, drop, _ = _facility_patterns()
+    clauses = [drop.sub("", c) for c in _PUNCT.split(text) if c]
+    clauses = [c for c in clauses if c]
     candidates: list[str] = []
     for clause in clauses:
         body = lead.sub("", clause)
