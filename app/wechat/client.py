@@ -142,7 +142,7 @@ class _SharedTokenMixin:
                 code, errmsg, retryable = exc.errcode, exc.errmsg, exc.errcode == BUSY
             if not retryable or attempt >= self.max_retries:
                 raise WeChatError(code, errmsg)
-            delay = self.backoff * (2 ** attempt) * (4 if code in RATE_ERRORS else 1)
+            delay = self.backoff * (2 ** attempt) * (2 if code in RATE_ERRORS else 1)
             log.warning("WeChat %s %s: errcode %s, retry %d in %.2fs",
                         method, url_or_endpoint, code, attempt + 1, delay)
             time.sleep(delay)
