@@ -39,6 +39,8 @@ def _end_session(message: str | None = None) -> None:
 def load_staff() -> ResponseReturnValue | None:
     """Put the signed-in staff member on g.staff; send anyone else to the login page."""
     g.staff = None
+    if request.endpoint == "console.static":
+        return None  # stylesheets and scripts need no database lookup
     staff_id = session.get(SESSION_STAFF)
     if staff_id is not None:
         staff = db.session.get(Staff, staff_id)
