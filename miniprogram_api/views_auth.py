@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from sqlalchemy import select
 
-from app.errors import BadRequest, WeChatError
+from app.errors import BadRequest, RateLimited, WeChatError
 from app.extensions import db
 from app.models import MiniProgramSession
 from app.services.binding import resident_for_openid
@@ -15,7 +15,7 @@ from miniprogram_api.schemas import ERROR_RESPONSES, ref, resident_json
 from miniprogram_api.tokens import issue_token, max_age
 
 # jscode2session errors that mean the code itself is no good (invalid, used, blocked user).
-BAD_CODE_ERRORS = frozenset({40029, 40163, 40226, 45011})
+BAD_CODE_ERRORS = frozenset({40029, 40163, 40226})
 
 LOGIN_REQUEST = {
     "type": "object", "required": ["code"],
@@ -53,6 +53,8 @@ def login():
     except WeChatError as exc:
         if exc.errcode in BAD_CODE_ERRORS:
             raise BadRequest("登录凭证无效或已过期，请重新进入小程序", code="invalid_login_code") from exc
+        if exc.errcode == 45011:  # WeChat's per-user login rate, still hit after our back-off
+            raise RateLimited("登录太频繁，请稍后再试", code="login_rate_limited") from exc
         raise
     _store_session(wx.openid, wx.session_key, wx.unionid)
     resident = resident_for_openid(db.session, "wxa", wx.openid)
