@@ -1,4 +1,4 @@
-"""Job functions the worker tests enqueue by dotted name ("jobs_for_tests.record").
+"""Job functions the worker tests enqueue by dotted name ("jobs_for_tests.record"), and a Redis outage.
 
 Each run leaves a committed row behind, so a test can count exactly how often a job ran,
 in-process (embedded mode) or in a worker subprocess (PYTHONPATH includes this folder).
@@ -6,7 +6,13 @@ in-process (embedded mode) or in a worker subprocess (PYTHONPATH includes this f
 
 from __future__ import annotations
 
+import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+from flask import Flask
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,3 +37,20 @@ def explode(session: Session, why: str) -> None:
 def runs(session: Session, tag: str) -> int:
     """How many times record(tag) has run."""
     return session.scalar(select(func.count()).select_from(Community).where(Community.city == tag)) or 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def redis_down(app: Flask) -> Iterator[None]:
+    """Point the app's Redis at a closed port (every command raises ConnectionError), then restore."""
+    real = app.extensions["redis"]
+    app.extensions["redis"] = redis.Redis(host="127.0.0.1", port=_closed_port(), socket_connect_timeout=0.2)
+    try:
+        yield
+    finally:
+        app.extensions["redis"] = real

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import time
-from contextlib import contextmanager
 from datetime import UTC, timedelta
 
-import redis
-from jobs_for_tests import runs
+from jobs_for_tests import redis_down, runs
 from rq import Retry, SimpleWorker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
@@ -17,23 +14,6 @@ from app.models import OutboxJob
 from app.outbox import QUEUES, enqueue, get_queue, pending_count, relay
 from app.redis_conn import get_redis
 from app.timeutil import utcnow
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def redis_down(app):
-    """Point the app's Redis at a closed port (every command raises ConnectionError), then restore."""
-    real = app.extensions["redis"]
-    app.extensions["redis"] = redis.Redis(host="127.0.0.1", port=_closed_port(), socket_connect_timeout=0.2)
-    try:
-        yield
-    finally:
-        app.extensions["redis"] = real
 
 
 def _row(db_session, job: OutboxJob) -> OutboxJob:
