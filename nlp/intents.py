@@ -19,6 +19,7 @@ INTENTS = (
 )
 FALLBACK = "out_of_scope"
 SECONDARY = 0.4  # share of each further cue's weight added to the strongest one
+TIE = 0.3  # within a family, scores this close count as a tie
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class _Model:
     min_score: float
     min_gap: float
     fuzzy_weight: float
+    families: dict[str, str]  # intent -> family name (booking_* share one)
+    defaults: dict[str, str]  # family -> intent chosen when its members tie
 
 
 _lock = threading.Lock()
@@ -51,6 +54,11 @@ _model: _Model | None = None
 
 def _alternation(words: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
+
+
+def _lookahead(words: list[str]) -> re.Pattern[str]:
+    alternation = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+    return re.compile(f"(?=({alternation}))")
 
 
 def _build(mask_exemplar: Any) -> _Model:
@@ -64,7 +72,7 @@ def _build(mask_exemplar: Any) -> _Model:
         weights = {str(k).lower(): float(v) for k, v in (spec.get("cues") or {}).items()}
         multi = [w for w in weights if len(w) >= 2]
         per_intent[name] = _Cues(
-            pattern=_alternation(multi) if multi else None,
+            pattern=_lookahead(multi) if multi else None,
             weights=weights,
             tokens={w: v for w, v in weights.items() if len(w) == 1},
             patterns=tuple(
@@ -88,6 +96,8 @@ def _build(mask_exemplar: Any) -> _Model:
         min_score=float(thresholds["min_score"]),
         min_gap=float(thresholds["min_gap"]),
         fuzzy_weight=float(thresholds["fuzzy_weight"]),
+        families={i: f for f, spec in extra["families"].items() for i in spec["members"]},
+        defaults={f: spec["default"] for f, spec in extra["families"].items()},
     )
 
 
@@ -120,17 +130,19 @@ def _evidence(m: _Model, spec: _Cues, text: str, tokens: list[tuple[str, int]]) 
     found: list[float] = []
     covered: list[tuple[int, int]] = []
     if spec.pattern is not None:
+        # The pattern is a lookahead, so cues may overlap (我的预约 and 预约记录 both count).
         for hit in spec.pattern.finditer(text):
-            weight = spec.weights[hit.group(0)]
-            if _negated(text, hit.start(), m.negators):
+            cue = hit.group(1)
+            weight = spec.weights[cue]
+            if weight > 0 and _negated(text, hit.start(), m.negators):
                 weight = -0.5 * weight
             found.append(weight)
-            covered.append((hit.start(), hit.end()))
+            covered.append((hit.start(), hit.start() + len(cue)))
     for token, start in tokens:
         weight = spec.tokens.get(token)
         if weight is None or any(a <= start < b for a, b in covered):
             continue
-        if _negated(text, start, m.negators):
+        if weight > 0 and _negated(text, start, m.negators):
             weight = -0.5 * weight
         found.append(weight)
     for pattern, weight in spec.patterns:
@@ -190,10 +202,22 @@ def score(
 
 
 def decide(m: _Model, scores: dict[str, float]) -> tuple[str, float]:
-    """Pick the intent, falling back when the best score is low or the top two are too close."""
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-    (best, top), (_, second) = ranked[0], ranked[1]
-    second = max(second, 0.0)
+    """Pick the intent, falling back when the best score is low or the top two are too close.
+
+    Intents of one family (the booking_* trio) compete with others as one: the gap is
+    measured to the best other family, and within the family a near tie goes to its default."""
+    family_best: dict[str, tuple[str, float]] = {}
+    for name, value in scores.items():
+        family = m.families.get(name, name)
+        if family not in family_best or value > family_best[family][1]:
+            family_best[family] = (name, value)
+    ranked = sorted(family_best.items(), key=lambda kv: kv[1][1], reverse=True)
+    family, (best, top) = ranked[0]
+    second = max(ranked[1][1][1], 0.0) if len(ranked) > 1 else 0.0
+    if family in m.defaults:
+        default = m.defaults[family]
+        if scores[default] >= top - TIE:
+            best = default
     strength = 1.0 - math.exp(-max(top, 0.0) / 3.0)
     margin = (top - second) / top if top > 0 else 0.0
     confidence = strength * (0.5 + 0.5 * margin)

@@ -33,6 +33,8 @@ CLOCK_RE = re.compile(
     r"(?P<hh>[01]?\d|2[0-3])[:：](?P<mm>[0-5]\d)"
     rf"|(?P<h>{NUMERAL})[点點时](?:(?P<half>半)|(?P<q1>一刻)|(?P<q3>三刻)|(?:(?P<m>{NUMERAL})分?))?(?:钟)?"
 )
+# "晚上回家啥都看不见": a period describing when a problem shows, not naming a time.
+DESCRIPTIVE_RE = re.compile(r"\s*(回家|出门|上下楼|走路|黑乎乎|黑漆漆|看不见|睡觉时)")
 # "上午还是下午" is a question about the period, not a statement of one.
 PERIOD_QUESTION_RE = re.compile(
     r"(上午|早上|下午|晚上)(还是|或者|或|和|跟)(上午|早上|下午|晚上)|(上午|早上)(下午|晚上)"
@@ -132,14 +134,16 @@ def find_times(text: str, now: datetime) -> tuple[dict[str, str], list[Span]]:
     period_word = None
     asks_period = PERIOD_QUESTION_RE.search(text) is not None
     for m in PERIOD_RE.finditer(text):
-        if any(taken[m.start():m.end()]):
+        if any(taken[m.start("p"):m.end("p")]):
             continue
-        if m.group("dur") or m.group("greet"):
+        if (m.group("dur") and not taken[m.start()]) or m.group("greet"):
             # 一晚上 is a duration and 早上好 a greeting: neither names a time.
             continue
+        if DESCRIPTIVE_RE.match(text, m.end("p")):
+            continue
         period_word = period_word or m.group("p")
-        spans.append(Span(m.start(), m.end(), "time"))
-        taken[m.start():m.end()] = [True] * (m.end() - m.start())
+        spans.append(Span(m.start("p"), m.end("p"), "time"))
+        taken[m.start("p"):m.end("p")] = [True] * (m.end("p") - m.start("p"))
     if period_word and not asks_period and "period" not in slots:
         period = PERIODS.get(period_word)
         if period:

@@ -39,14 +39,20 @@ def _earliest_match(text: str, table: dict[str, list[str]]) -> str | None:
     return found
 
 
+def _without_ignored(text: str) -> str:
+    for word in lexicon().get("category_ignore") or []:
+        text = text.replace(word, " ")
+    return text
+
+
 def repair_category(text: str) -> str:
     """Category of a repair message; "other" when no vocabulary word occurs."""
-    return _first_match(text, lexicon()["repair_category"]) or "other"
+    return _first_match(_without_ignored(text), lexicon()["repair_category"]) or "other"
 
 
 def complaint_category(text: str) -> str:
     """Category of a complaint message; "other" when no vocabulary word occurs."""
-    return _first_match(text, lexicon()["complaint_category"]) or "other"
+    return _first_match(_without_ignored(text), lexicon()["complaint_category"]) or "other"
 
 
 def service(text: str) -> str | None:
