@@ -68,7 +68,7 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     now = local(now)
     conversation = get_conversation(session, channel, openid)
     touch_inbound(conversation, now)
-    text = (text or "").strip()[:MAX_TEXT]
+    text = _bare((text or "")[:MAX_TEXT])
     resident = _resident(session, conversation)
     flow = (conversation.dialog or {}).get("flow")
 
@@ -85,6 +85,11 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     reply = _answer(conversation, text, resident, now)
     session.flush()
     return reply
+
+
+def _bare(text: str) -> str:
+    """text without surrounding blanks and closing punctuation (voice recognition adds a 。)."""
+    return text.strip().rstrip("。！!？?，,.～~ ").strip()
 
 
 def _resident(session: Session, conversation: Conversation) -> Resident | None:

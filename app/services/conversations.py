@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.models import Conversation, Message
 from app.timeutil import utcnow
 
+log = logging.getLogger(__name__)
 CHANNELS = ("oa", "wxa")
 
 
@@ -100,5 +102,6 @@ def record_inbound(session: Session, conversation: Conversation, *, msg_type: st
         existing = message_by_dedup_key(session, dedup_key)
         if existing is None:
             raise
+        log.info("dedup: a concurrent request stored %s first", dedup_key)
         return existing, False
     return message, True
