@@ -1,0 +1,202 @@
+"""notify(): channel choice, fallbacks, grants, retries, idempotency, preferences, quiet hours, digest."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.errors import NotFound, ValidationFailed
+from app.models import Conversation, OutboxJob
+from app.models.notifications import Notification, SubscribeGrant
+from app.services import notify as svc
+from app.timeutil import utcnow
+from workers.notify_jobs import deliver_notification, send_digest
+
+DAYTIME = datetime(2026, 11, 25, 2, 0)  # 10:00 in Asia/Shanghai
+NIGHT = datetime(2026, 11, 25, 15, 30)  # 23:30 in Asia/Shanghai
+
+
+@pytest.fixture
+def person(db_session, make_resident):
+    """person(oa=True, wxa=False, window=False, grants=0) -> Resident with those channels."""
+    counter = iter(range(1, 10_000))
+
+    def make(*, oa: bool = True, wxa: bool = False, window: bool = False, grants: int = 0,
+             template_id: str = "wxa-tmpl-notice", **kw):
+        n = next(counter)
+        r = make_resident(room=f"{100 + n}", openid=f"oa_p{n}" if oa else None,
+                          wxa_openid=f"wxa_p{n}" if wxa else None, **kw)
+        if window:
+            db_session.add(Conversation(channel="oa", openid=r.oa_openid, resident_id=r.id,
+                                        last_inbound_at=utcnow() - timedelta(hours=1)))
+        if grants:
+            db_session.add(SubscribeGrant(resident_id=r.id, template_id=template_id, remaining=grants))
+        db_session.flush()
+        return r
+
+    return make
+
+
+def _send(db_session, run_jobs, resident, **kw):
+    kw.setdefault("category", "property")
+    kw.setdefault("text", "明天上午 9 点停水，请提前储水")
+    note = svc.notify(db_session, resident.id, now=kw.pop("now", DAYTIME), **kw)
+    db_session.commit()
+    run_jobs()
+    db_session.expire_all()
+    return db_session.get(Notification, note.id)
+
+
+def _grant(db_session, resident_id, template_id="wxa-tmpl-notice"):
+    return db_session.scalar(select(SubscribeGrant.remaining).where(
+        SubscribeGrant.resident_id == resident_id, SubscribeGrant.template_id == template_id))
+
+
+def test_inside_window_goes_as_customer_service_message(db_session, run_jobs, fake_wechat, person):
+    r = person(window=True, wxa=True, grants=1)
+    note = _send(db_session, run_jobs, r)
+    assert (note.status, note.channel) == ("sent", "custom")
+    sent = fake_wechat.sent_messages("custom")
+    assert [m["touser"] for m in sent] == [r.oa_openid]
+    assert sent[0]["text"]["content"].startswith("明天上午 9 点停水")
+    assert _grant(db_session, r.id) == 1  # the grant was not spent
+
+
+def test_outside_window_uses_a_subscribe_grant_then_a_template_message(db_session, run_jobs, fake_wechat, person):
+    r = person(wxa=True, grants=1)
+    first = _send(db_session, run_jobs, r)
+    assert (first.status, first.channel) == ("sent", "subscribe")
+    assert _grant(db_session, r.id) == 0
+    body = fake_wechat.sent_messages("subscribe")[0]
+    assert body["touser"] == r.wxa_openid and body["template_id"] == "wxa-tmpl-notice"
+    assert body["data"]["thing1"]["value"] == "社区通知"
+
+    second = _send(db_session, run_jobs, r)
+    assert (second.status, second.channel) == ("sent", "template")
+    assert fake_wechat.sent_messages("template")[0]["template_id"] == "oa-tmpl-notice"
+
+
+def test_window_closed_by_wechat_falls_back(db_session, run_jobs, fake_wechat, person):
+    r = person(window=True)
+    fake_wechat.fail_next("/message/custom/send", 45015)
+    note = _send(db_session, run_jobs, r)
+    assert (note.status, note.channel) == ("sent", "template")
+    assert [c.errcode for c in fake_wechat.calls_to("/message/custom/send")] == [45015]
+
+
+def test_no_grant_at_wechat_clears_our_count_and_falls_back(db_session, run_jobs, fake_wechat, person):
+    r = person(wxa=True, grants=3)
+    fake_wechat.fail_next("/message/subscribe/send", 43101)
+    note = _send(db_session, run_jobs, r)
+    assert (note.status, note.channel) == ("sent", "template")
+    assert _grant(db_session, r.id) == 0
+
+
+def test_mini_program_only_without_grant_is_skipped(db_session, run_jobs, fake_wechat, person):
+    r = person(oa=False, wxa=True)
+    note = _send(db_session, run_jobs, r)
+    assert note.status == "skipped" and "no_grant" in note.reason
+    assert fake_wechat.sent_messages() == []
+
+
+def test_unfollowed_is_recorded_as_failed(db_session, run_jobs, fake_wechat, person):
+    r = person()
+    fake_wechat.fail_next("/message/template/send", 43004)
+    note = _send(db_session, run_jobs, r)
+    assert note.status == "failed" and "43004" in note.reason
+
+
+def test_busy_is_retried_later_with_backoff(db_session, run_jobs, fake_wechat, person):
+    r = person(window=True)
+    fake_wechat.fail_next("/message/custom/send", -1, times=3)  # the client's own 2 retries too
+    note = _send(db_session, run_jobs, r)
+    assert (note.status, note.attempts) == ("queued", 1)
+    later = db_session.scalars(select(OutboxJob).order_by(OutboxJob.id.desc())).first()
+    assert later.func == svc.DELIVER_JOB and later.args == [note.id]
+    assert later.run_at > utcnow() + timedelta(seconds=20)  # backoff: not before then
+    assert deliver_notification(note.id) == "sent"  # what the scheduled job does when due
+    db_session.expire_all()
+    note = db_session.get(Notification, note.id)
+    assert (note.status, note.channel, note.attempts) == ("sent", "custom", 2)
+    assert len(fake_wechat.sent_messages("custom")) == 1
+
+
+def test_a_rerun_never_sends_twice(db_session, run_jobs, fake_wechat, person):
+    r = person(window=True)
+    note = _send(db_session, run_jobs, r)
+    assert note.status == "sent"
+    assert deliver_notification(note.id) == "already_handled"
+    assert len(fake_wechat.sent_messages()) == 1
+
+
+def test_muted_category_is_recorded_and_never_sent(db_session, run_jobs, fake_wechat, person):
+    r = person(window=True)
+    svc.set_preferences(db_session, r.id, muted=["activities"])
+    muted = _send(db_session, run_jobs, r, category="activities", text="周六象棋比赛")
+    assert muted.status == "muted"
+    safety = _send(db_session, run_jobs, r, category="safety", text="3 幢电梯故障，请走楼梯")
+    assert safety.status == "sent"
+    assert [m["text"]["content"] for m in fake_wechat.sent_messages()] == ["3 幢电梯故障，请走楼梯"]
+
+
+def test_safety_and_unknown_categories_cannot_be_muted(db_session, person):
+    r = person()
+    with pytest.raises(ValidationFailed) as err:
+        svc.set_preferences(db_session, r.id, muted=["safety"])
+    assert err.value.code == "category_not_mutable"
+    with pytest.raises(ValidationFailed):
+        svc.set_preferences(db_session, r.id, muted=["lottery"])
+
+
+def test_bad_input(db_session, person):
+    r = person()
+    with pytest.raises(ValidationFailed):
+        svc.notify(db_session, r.id, category="gossip", text="x")
+    with pytest.raises(ValidationFailed):
+        svc.notify(db_session, r.id, category="property", text="  ")
+    with pytest.raises(NotFound):
+        svc.notify(db_session, 999_999, category="property", text="x")
+
+
+def test_quiet_hours_defer_to_seven_unless_urgent(db_session, run_jobs, fake_wechat, person):
+    r = person(window=True)
+    late = _send(db_session, run_jobs, r, now=NIGHT)
+    assert late.status == "queued" and late.reason == "quiet_hours"
+    assert late.deliver_at == datetime(2026, 11, 25, 23, 0)  # 07:00 on the 26th in Shanghai
+    job = db_session.scalars(select(OutboxJob).where(OutboxJob.func == svc.DELIVER_JOB)).one()
+    assert job.run_at == late.deliver_at and job.args == [late.id]
+    urgent = _send(db_session, run_jobs, r, now=NIGHT, category="safety", urgent=True, text="燃气泄漏，请立即撤离")
+    assert urgent.status == "sent" and urgent.deliver_at is None
+    assert [m["text"]["content"] for m in fake_wechat.sent_messages()] == ["燃气泄漏，请立即撤离"]
+
+
+def test_quiet_hours_can_be_turned_off(db_session, run_jobs, person):
+    r = person(window=True)
+    svc.set_preferences(db_session, r.id, quiet_hours=False)
+    assert _send(db_session, run_jobs, r, now=NIGHT).status == "sent"
+
+
+def test_quiet_hours_edges():
+    assert svc.defer_for_quiet_hours(datetime(2026, 11, 25, 13, 59), urgent=False) is None  # 21:59
+    assert svc.defer_for_quiet_hours(datetime(2026, 11, 25, 14, 0), urgent=False) == datetime(2026, 11, 25, 23, 0)
+    assert svc.defer_for_quiet_hours(datetime(2026, 11, 25, 22, 59), urgent=False) == datetime(2026, 11, 25, 23, 0)
+    assert svc.defer_for_quiet_hours(datetime(2026, 11, 25, 23, 0), urgent=False) is None  # 07:00
+
+
+def test_many_in_a_day_become_one_digest(app, db_session, run_jobs, fake_wechat, person):
+    r = person(window=True)
+    notes = [_send(db_session, run_jobs, r, category="activities", text=f"活动 {i}") for i in range(7)]
+    assert [n.status for n in notes] == ["sent"] * 5 + ["digest"] * 2
+    urgent = _send(db_session, run_jobs, r, category="safety", urgent=True, text="紧急：停电")
+    assert urgent.status == "sent"
+    digest_job = db_session.scalars(select(OutboxJob).where(OutboxJob.func == svc.DIGEST_JOB)).one()
+    assert digest_job.args == [r.id, "2026-11-25"] and digest_job.run_at > utcnow()
+    assert send_digest(r.id, "2026-11-25") == "sent"  # what the scheduled job does when due
+    assert send_digest(r.id, "2026-11-25") == "nothing"  # a rerun sends nothing
+    texts = [m["text"]["content"] for m in fake_wechat.sent_messages("custom")]
+    assert len(texts) == 7 and texts[-1].startswith("您今天还有 2 条社区通知")
+    assert "活动 5" in texts[-1] and "活动 6" in texts[-1]
+    db_session.expire_all()
+    assert {db_session.get(Notification, n.id).status for n in notes[5:]} == {"sent"}
