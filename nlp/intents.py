@@ -19,6 +19,7 @@ INTENTS = (
 )
 FALLBACK = "out_of_scope"
 SECONDARY = 0.4  # share of each further cue's weight added to the strongest one
+UNANCHORED = 0.3  # evidence kept by an intent whose domain anchor is missing
 TIE = 0.3  # within a family, scores this close count as a tie
 
 
@@ -28,6 +29,7 @@ class _Cues:
     weights: dict[str, float]
     tokens: dict[str, float]  # single-character cues, matched as whole tokens
     patterns: tuple[tuple[re.Pattern[str], float], ...]  # phrase patterns (regular expressions)
+    requires: re.Pattern[str] | None  # a domain anchor; without it the evidence is damped
     slot_weights: dict[str, float]
 
 
@@ -79,6 +81,7 @@ def _build(mask_exemplar: Any) -> _Model:
                 (re.compile(str(p)), float(v)) for p, v in (spec.get("patterns") or {}).items()
             ),
             slot_weights={k: float(v) for k, v in (spec.get("slots") or {}).items()},
+            requires=re.compile(spec["requires"]) if spec.get("requires") else None,
         )
         for example in spec.get("exemplars") or []:
             exemplars.append(mask_exemplar(str(example)))
@@ -125,6 +128,16 @@ def _negated(text: str, start: int, negators: tuple[str, ...]) -> bool:
     return before.endswith(negators)
 
 
+def _inside_a_not_a(text: str, start: int, cue: str) -> bool:
+    """True when a cue like 不能用 is really the tail of the question form 能不能用."""
+    return (
+        cue[0] in "不没"
+        and start > 0
+        and len(cue) > 1
+        and text[start - 1] == cue[1]
+    )
+
+
 def _evidence(m: _Model, spec: _Cues, text: str, tokens: list[tuple[str, int]]) -> float:
     """Weighted evidence for one intent: strongest cue plus a share of the others."""
     found: list[float] = []
@@ -133,6 +146,8 @@ def _evidence(m: _Model, spec: _Cues, text: str, tokens: list[tuple[str, int]]) 
         # The pattern is a lookahead, so cues may overlap (我的预约 and 预约记录 both count).
         for hit in spec.pattern.finditer(text):
             cue = hit.group(1)
+            if _inside_a_not_a(text, hit.start(), cue):
+                continue
             weight = spec.weights[cue]
             if weight > 0 and _negated(text, hit.start(), m.negators):
                 weight = -0.5 * weight
@@ -191,6 +206,8 @@ def score(
     scores = {name: _evidence(m, spec, lowered, tokens) for name, spec in m.cues.items()}
     for name, spec in m.cues.items():
         scores[name] += sum(w for slot, w in spec.slot_weights.items() if slot in present)
+        if spec.requires is not None and not spec.requires.search(lowered) and scores[name] > 0:
+            scores[name] *= UNANCHORED
     for name, similarity in _fuzzy(m, masked).items():
         scores[name] += m.fuzzy_weight * similarity
     if _resolved(m, lowered):
