@@ -1,0 +1,94 @@
+"""Benchmark of nlp.parse: warm latency p50/p99, first parse after import, resident memory.
+
+Run: python bench/nlp_bench.py [--rounds N]. Prints figures; never part of the test run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEV_SET = REPO / "tests" / "data" / "nlu_dev.jsonl"
+TARGETS = {"p50_ms": 0.5, "p99_ms": 2.0, "first_parse_s": 1.5, "rss_mb": 150.0}
+
+# Runs in a fresh interpreter: import, first parse, then resident memory from /proc.
+COLD = """
+import time
+t0 = time.perf_counter()
+from nlp import parse
+t1 = time.perf_counter()
+parse("3号楼电梯坏了")
+t2 = time.perf_counter()
+rss = 0
+with open("/proc/self/status") as fh:
+    for line in fh:
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1]) / 1024
+print(f"{t1 - t0} {t2 - t1} {rss}")
+"""
+
+
+def _texts() -> list[str]:
+    """Dev-set texts, or a few built-in messages when the dev set is absent."""
+    if DEV_SET.is_file():
+        with open(DEV_SET, encoding="utf-8") as fh:
+            return [json.loads(line)["text"] for line in fh if line.strip()]
+    return ["3号楼电梯坏了", "预约明天上午测血压", "浙A12345挡住出口了请挪车", "你好", "今天天气怎么样"]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+def warm_latency(rounds: int) -> tuple[float, float, int]:
+    """Parse every dev text `rounds` times after a warm-up; return p50, p99 in ms and the count."""
+    sys.path.insert(0, str(REPO))
+    from nlp import parse
+
+    texts = _texts()
+    for text in texts:
+        parse(text)
+    samples = []
+    for _ in range(rounds):
+        for text in texts:
+            start = time.perf_counter()
+            parse(text)
+            samples.append((time.perf_counter() - start) * 1000)
+    return _percentile(samples, 50), _percentile(samples, 99), len(samples)
+
+
+def cold_start() -> tuple[float, float, float]:
+    """Import time, first-parse time (s) and RSS (MB) in a fresh subprocess."""
+    out = subprocess.run(
+        [sys.executable, "-c", COLD], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[0]), float(out[1]), float(out[2])
+
+
+def main() -> int:
+    """Print the figures and whether each meets its target."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    import_s, first_s, rss = cold_start()
+    p50, p99, count = warm_latency(args.rounds)
+    rows = [
+        ("warm parse p50", p50, "ms", TARGETS["p50_ms"]),
+        ("warm parse p99", p99, "ms", TARGETS["p99_ms"]),
+        ("first parse after import", first_s, "s", TARGETS["first_parse_s"]),
+        ("RSS after import + first parse", rss, "MB", TARGETS["rss_mb"]),
+    ]
+    print(f"{count} warm parses; import took {import_s:.3f} s")
+    for name, value, unit, target in rows:
+        verdict = "ok" if value <= target else "OVER"
+        print(f"{name:32s} {value:9.3f} {unit:2s}  (target <= {target} {unit})  {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

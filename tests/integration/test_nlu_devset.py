@@ -1,0 +1,49 @@
+"""The labelled dev set meets the accuracy bar, and out-of-domain public sets rarely trigger actions.
+
+These fail (never skip) when a data file is missing: a missing file is a broken checkout."""
+
+from pathlib import Path
+
+import pytest
+
+from nlp.evaluate import evaluate, false_action_rate, load_cases, load_negatives
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+DEV_SET = REPO / "tests" / "data" / "nlu_dev.jsonl"
+EXTERNAL_SETS = ["smp2017-ecdt-task1.tsv", "smp2020-ecdt.jsonl"]
+
+
+@pytest.fixture(scope="module")
+def dev_report():
+    assert DEV_SET.is_file(), f"dev set missing: {DEV_SET}"
+    return evaluate(load_cases(DEV_SET))
+
+
+def test_dev_set_is_substantial(dev_report):
+    assert dev_report.cases >= 600
+
+
+def test_dev_intent_accuracy(dev_report):
+    wrong = [e for e in dev_report.errors if e["expected"] != e["got"]]
+    assert dev_report.intent_accuracy >= 0.97, wrong[:20]
+
+
+def test_dev_slot_f1(dev_report):
+    assert dev_report.slot_f1 >= 0.95, dev_report.per_slot
+
+
+def test_external_sets_are_present():
+    assert (SHARED / "external").is_dir(), f"shared data missing: {SHARED / 'external'}"
+    for name in EXTERNAL_SETS:
+        assert (SHARED / "external" / name).is_file(), name
+
+
+@pytest.mark.parametrize("name", EXTERNAL_SETS)
+def test_false_action_rate(name):
+    path = SHARED / "external" / name
+    assert path.is_file(), f"external set missing: {path}"
+    texts = load_negatives(path)
+    assert len(texts) > 1000
+    report = false_action_rate(texts, str(path))
+    assert report.rate <= 0.01, report.worst
