@@ -54,7 +54,7 @@ def _app(fake_wechat):
     application = create_app(config)
     with application.app_context():
         _reset_schema()
-        upgrade(revision="heads")  # branch heads until the lead linearises migrations
+        upgrade()
     return application
 
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_notifications"
-down_revision = "0001"
+down_revision = "0002_workers"
 branch_labels = None
 depends_on = None
 
