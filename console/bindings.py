@@ -12,6 +12,7 @@ from console.blueprint import bp
 
 APPROVERS = ("admin", "property")
 MAX_REASON = 100
+# Ids past a 32-bit integer are a 404 at routing, never a database overflow.
 
 
 def _reason() -> str:
@@ -29,7 +30,7 @@ def bindings():
     return render_template("console/bindings.html", bindings=rows)
 
 
-@bp.post("/bindings/<int:binding_id>/approve")
+@bp.post("/bindings/<int(max=2147483647):binding_id>/approve")
 @require_role(*APPROVERS)
 def approve(binding_id: int):
     """Approve a binding; the resident is told in WeChat once this commits."""
@@ -44,7 +45,7 @@ def approve(binding_id: int):
     return redirect(url_for("console.bindings"), code=303)
 
 
-@bp.post("/bindings/<int:binding_id>/reject")
+@bp.post("/bindings/<int(max=2147483647):binding_id>/reject")
 @require_role(*APPROVERS)
 def reject(binding_id: int):
     """Reject a binding with a reason the resident is told."""
@@ -58,7 +59,7 @@ def reject(binding_id: int):
     return redirect(url_for("console.bindings"), code=303)
 
 
-@bp.post("/api/bindings/<int:binding_id>/approve")
+@bp.post("/api/bindings/<int(max=2147483647):binding_id>/approve")
 @require_role(*APPROVERS)
 def api_approve(binding_id: int):
     """JSON: approve a binding (token in the X-CSRF-Token header)."""
@@ -71,7 +72,7 @@ def api_approve(binding_id: int):
     return jsonify(binding_id=binding_id, status="confirmed", resident_id=resident.id)
 
 
-@bp.post("/api/bindings/<int:binding_id>/reject")
+@bp.post("/api/bindings/<int(max=2147483647):binding_id>/reject")
 @require_role(*APPROVERS)
 def api_reject(binding_id: int):
     """JSON: reject a binding with an optional {"reason": ...}."""

@@ -13,6 +13,7 @@ from app.models import Building, Community, Household, Resident, Staff, Unit
 from app.models.residents import STAFF_ROLES
 
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128  # longer input is refused before hashing, so it cannot cost server time
 # Checked against when the username is unknown, so a wrong username costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("linli-no-such-user")
 # "30幢2单元1201", "30栋1201", "30-2-1201": a room as residents and staff type it.
@@ -24,6 +25,8 @@ _ADDRESS = re.compile(
 
 def authenticate(session: Session, username: str, password: str) -> Staff:
     """The active staff member with these credentials; raises Unauthorized or Forbidden."""
+    if len(password or "") > MAX_PASSWORD_LENGTH:
+        raise Unauthorized("用户名或密码不正确", code="bad_credentials")
     staff = session.scalar(select(Staff).where(Staff.username == (username or "").strip()))
     if staff is None:
         check_password_hash(_DUMMY_HASH, password or "")
@@ -45,8 +48,7 @@ def create_staff(
         raise ValidationFailed("用户名不能为空，且不超过 50 个字符")
     if role not in STAFF_ROLES:
         raise ValidationFailed(f"岗位必须是以下之一：{', '.join(STAFF_ROLES)}")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+    _check_password_length(password)
     if session.get(Community, community_id) is None:
         raise ValidationFailed("没有这个小区")
     if session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
@@ -61,10 +63,14 @@ def create_staff(
 
 def set_password(session: Session, staff: Staff, password: str) -> None:
     """Replace a staff member's password (hashed); raises ValidationFailed when too short."""
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+    _check_password_length(password)
     staff.password_hash = generate_password_hash(password)
     session.flush()
+
+
+def _check_password_length(password: str) -> None:
+    if not MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH:
+        raise ValidationFailed(f"密码长度须在 {MIN_PASSWORD_LENGTH} 到 {MAX_PASSWORD_LENGTH} 位之间")
 
 
 def visible_buildings(staff: Staff) -> frozenset[str] | None:

@@ -120,6 +120,21 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, make_staff):
     assert "SameSite=Lax" in cookie
 
 
+def test_secure_cookie_follows_the_config(app, client):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    try:
+        resp = client.get("/console/login")  # the page's CSRF token starts a session
+        assert "Secure" in resp.headers["Set-Cookie"]
+    finally:
+        app.config["SESSION_COOKIE_SECURE"] = False
+
+
+def test_overlong_password_is_refused_without_hashing(client, make_staff):
+    make_staff(username="li", password="right-password")
+    resp = login(client, "li", "x" * 100_000)
+    assert resp.status_code == 401
+
+
 def test_session_expires_after_a_working_day(client, make_staff):
     make_staff(username="li", password="right-password")
     login(client, "li", "right-password")

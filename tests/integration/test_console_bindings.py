@@ -129,6 +129,8 @@ def test_deciding_twice_is_a_message_not_an_error(client, request_binding, signe
     assert "已处理或已过期" in client.get("/console/bindings").get_data(as_text=True)
     post(client, "/console/bindings/999999/approve")
     assert "没有这条绑定申请" in client.get("/console/bindings").get_data(as_text=True)
+    huge = post(client, f"/console/bindings/{10**20}/approve")
+    assert huge.status_code == 404 and huge.mimetype == "text/html"
 
 
 @pytest.mark.parametrize("role", ["repair_worker", "doctor", "committee"])

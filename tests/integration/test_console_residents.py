@@ -159,7 +159,7 @@ def test_staff_create_command(app, make_community, client):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--role", "janitor", "--password", "long-enough-pw"], "janitor"),
-    (["--role", "property", "--password", "short"], "密码至少 8 位"),
+    (["--role", "property", "--password", "short"], "密码长度须在 8 到 128 位之间"),
 ])
 def test_staff_create_refuses_bad_input(app, make_community, args, message):
     make_community()
