@@ -37,7 +37,7 @@ def _texts() -> list[str]:
     if DEV_SET.is_file():
         with open(DEV_SET, encoding="utf-8") as fh:
             return [json.loads(line)["text"] for line in fh if line.strip()]
-    return ["3号楼电梯坏了", "预约明天上午测血压", "浙A12345挡住出口了请挪车", "你好", "今天天气怎么样"]
+    return ["3号楼电梯坏了", "预约明天上午测血压", "浙A12345挡住出口了请挪车", "你好"]
 
 
 def _percentile(values: list[float], q: float) -> float:

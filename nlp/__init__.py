@@ -1,4 +1,4 @@
-"""Pure language code for the residents' bot: `parse(text, now)` -> `Parse` (intent, confidence, slots)."""
+"""Pure language code for the residents' bot: `parse(text, now)` -> `Parse`."""
 
 from nlp.parser import Parse, parse
 

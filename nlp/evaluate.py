@@ -159,7 +159,8 @@ def load_negatives(path: str | Path) -> list[str]:
         sample = fh.readline()
         fh.seek(0)
         delimiter = "\t" if "\t" in sample else ","
-        return [row["Sentence"] for row in csv.DictReader(fh, delimiter=delimiter) if row.get("Sentence")]
+        rows = csv.DictReader(fh, delimiter=delimiter)
+        return [row["Sentence"] for row in rows if row.get("Sentence")]
 
 
 @dataclass
@@ -174,28 +175,43 @@ class NegativeReport:
 
 
 def false_action_rate(texts: list[str], path: str = "", worst: int = 15) -> NegativeReport:
-    """Share of out-of-domain texts labelled with an action intent, with the most confident ones."""
+    """Share of out-of-domain texts given an action intent, with the most confident ones."""
     now = datetime.fromisoformat(DEFAULT_NOW)
     wrong = []
     for text in texts:
         result = parse(text, now=now)
         if result.intent not in PASSIVE_INTENTS:
-            wrong.append({"text": text, "intent": result.intent, "confidence": result.confidence})
+            wrong.append(
+                {"text": text, "intent": result.intent, "confidence": result.confidence}
+            )
     wrong.sort(key=lambda row: row["confidence"], reverse=True)
     rate = len(wrong) / len(texts) if texts else 0.0
     return NegativeReport(str(path), len(texts), len(wrong), rate, wrong[:worst])
 
 
+def _row(name: str, row: dict[str, float]) -> str:
+    return (
+        f"{name:16s} {row['precision']:.3f}  {row['recall']:.3f}  {row['f1']:.3f}"
+        f"  {int(row['support']):4d}"
+    )
+
+
 def _print_report(report: Report, show_errors: bool) -> None:
-    print(f"cases {report.cases}  intent accuracy {report.intent_accuracy:.4f}  macro-F1 {report.macro_f1:.4f}")
-    print(f"slots precision {report.slot_precision:.4f}  recall {report.slot_recall:.4f}  F1 {report.slot_f1:.4f}")
+    print(
+        f"cases {report.cases}  intent accuracy {report.intent_accuracy:.4f}"
+        f"  macro-F1 {report.macro_f1:.4f}"
+    )
+    print(
+        f"slots precision {report.slot_precision:.4f}  recall {report.slot_recall:.4f}"
+        f"  F1 {report.slot_f1:.4f}"
+    )
     print(f"latency p50 {report.latency_ms['p50']:.3f} ms  p99 {report.latency_ms['p99']:.3f} ms")
     print("\nintent            prec   rec    f1     n")
     for label, row in report.per_intent.items():
-        print(f"{label:16s} {row['precision']:.3f}  {row['recall']:.3f}  {row['f1']:.3f}  {row['support']:4d}")
+        print(_row(label, row))
     print("\nslot              prec   rec    f1     n")
     for name, row in report.per_slot.items():
-        print(f"{name:16s} {row['precision']:.3f}  {row['recall']:.3f}  {row['f1']:.3f}  {row['support']:4d}")
+        print(_row(name, row))
     print("\nconfusion (expected -> got: count), off-diagonal only")
     for expected, row in report.confusion.items():
         for got, count in sorted(row.items(), key=lambda kv: -kv[1]):
@@ -204,7 +220,8 @@ def _print_report(report: Report, show_errors: bool) -> None:
     if show_errors:
         print("\nerrors")
         for err in report.errors:
-            mark = "" if err["expected"] == err["got"] else f"{err['expected']} -> {err['got']} "
+            same = err["expected"] == err["got"]
+            mark = "" if same else f"{err['expected']} -> {err['got']} "
             print(f"  {err['text']}  | {mark}({err['confidence']}) {err['slots'] or ''}")
 
 
@@ -214,8 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", nargs="?", help="labelled JSONL file")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--errors", action="store_true", help="list every wrong case")
-    parser.add_argument("--negatives", action="append", default=[],
-                        help="out-of-domain set (TSV with Sentence column, or JSONL with text); repeatable")
+    parser.add_argument(
+        "--negatives", action="append", default=[],
+        help="out-of-domain set (TSV with a Sentence column, or JSONL with text); repeatable",
+    )
     args = parser.parse_args(argv)
     if not args.file and not args.negatives:
         parser.error("give a labelled file and/or --negatives")
@@ -234,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             output.setdefault("negatives", []).append(asdict(neg))
         else:
-            print(f"\n{neg.path}: false action rate {neg.rate:.4f} ({neg.false_actions}/{neg.total})")
+            counts = f"{neg.false_actions}/{neg.total}"
+            print(f"\n{neg.path}: false action rate {neg.rate:.4f} ({counts})")
             for row in neg.worst:
                 print(f"  {row['intent']:16s} {row['confidence']:.3f}  {row['text']}")
     if args.json:

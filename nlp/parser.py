@@ -1,4 +1,4 @@
-"""The pipeline behind `parse`: normalise, find pattern slots, segment, score intents, fill slots."""
+"""The pipeline behind `parse`: normalise, find pattern slots, score intents, fill slots."""
 
 from __future__ import annotations
 

@@ -12,11 +12,18 @@ BUILDING_RE = re.compile(rf"(?<![0-9])(?P<b>{NUMERAL}){_BUILDING_SUFFIX}")
 UNIT_RE = re.compile(rf"(?<![0-9])(?P<u>{NUMERAL})(?:单元|單元)")
 ROOM_RE = re.compile(rf"(?<![0-9])(?P<r>{NUMERAL})(?:室|房间|号房|房)")
 # 2-1203, 2-1-1203 (building-unit-room), 2栋-1203.
-DASH_RE = re.compile(r"(?<![0-9A-Za-z:：.])(?P<b>\d{1,3})[-－—~～](?:(?P<u>\d{1,2})[-－—~～])?(?P<r>\d{3,4})(?![0-9])")
+DASH_RE = re.compile(
+    r"(?<![0-9A-Za-z:：.])(?P<b>\d{1,3})[-－—~～]"
+    r"(?:(?P<u>\d{1,2})[-－—~～])?(?P<r>\d{3,4})(?![0-9])"
+)
 # A bare 3-4 digit number right after a building or unit: 8栋2单元1201, 30幢502.
-FOLLOW_ROOM_RE = re.compile(r"^\s*[-－]?\s*(?P<r>\d{3,4})(?:号|室)?(?![0-9层楼年元块号米度个次分点%])")
+FOLLOW_ROOM_RE = re.compile(
+    r"^\s*[-－]?\s*(?P<r>\d{3,4})(?:号|室)?(?![0-9层楼年元块号米度个次分点%])"
+)
 # A bare 3-4 digit number elsewhere that names a home: 1502漏水, 我家1502.
-BARE_ROOM_RE = re.compile(r"(?<![0-9A-Za-z.:：])(?P<r>\d{3,4})(?![0-9A-Za-z.:：%层楼年元块米度个次分点号月日天周])")
+BARE_ROOM_RE = re.compile(
+    r"(?<![0-9A-Za-z.:：])(?P<r>\d{3,4})(?![0-9A-Za-z.:：%层楼年元块米度个次分点号月日天周])"
+)
 _NOT_ROOM_BEFORE = ("电话", "手机", "尾号", "号码", "密码", "验证码", "编号", "单号", "工号", "第")
 
 
@@ -47,7 +54,8 @@ def find_places(text: str) -> tuple[dict[str, str], list[Span]]:
             _add(slots, "room", m.group("r"))
             claim(m.start(), m.end())
     last_end = -1
-    for regex, key, group in ((BUILDING_RE, "building", "b"), (UNIT_RE, "unit", "u"), (ROOM_RE, "room", "r")):
+    named = ((BUILDING_RE, "building", "b"), (UNIT_RE, "unit", "u"), (ROOM_RE, "room", "r"))
+    for regex, key, group in named:
         for m in regex.finditer(text):
             if any(taken[m.start():m.end()]):
                 continue
@@ -65,7 +73,7 @@ def find_places(text: str) -> tuple[dict[str, str], list[Span]]:
             if any(taken[m.start():m.end()]):
                 continue
             before = text[max(0, m.start() - 3):m.start()]
-            if any(before.endswith(word) for word in _NOT_ROOM_BEFORE) or text[m.end():m.end() + 1] in ("号",):
+            if any(before.endswith(word) for word in _NOT_ROOM_BEFORE):
                 continue
             if _add(slots, "room", m.group("r")):
                 claim(m.start(), m.end())

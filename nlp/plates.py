@@ -23,7 +23,7 @@ _STRIP = re.compile(r"[\s·.．•・\-—_]")
 
 
 def normalize_plate(raw: str) -> str | None:
-    """Return the plate in canonical form (浙A12345, 浙AD12345), or None when it is not plausible."""
+    """The plate in canonical form (浙A12345, 浙AD12345), or None when implausible."""
     s = _STRIP.sub("", raw.translate(_FULLWIDTH)).upper()
     if len(s) not in (7, 8) or s[0] not in PROVINCES or not s[1].isalpha():
         return None

@@ -10,16 +10,21 @@ from nlp.spans import Span
 
 WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
             "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
-RELATIVE_DAYS = {"前天": -2, "昨天": -1, "昨日": -1, "昨儿": -1, "今天": 0, "今日": 0, "今儿": 0, "明天": 1, "明日": 1, "明儿": 1,
-                 "后天": 2, "后日": 2, "大后天": 3}
+RELATIVE_DAYS = {
+    "前天": -2, "昨天": -1, "昨日": -1, "昨儿": -1, "今天": 0, "今日": 0, "今儿": 0,
+    "明天": 1, "明日": 1, "明儿": 1, "后天": 2, "后日": 2, "大后天": 3,
+}
 PERIODS = {
     "上午": "morning", "早上": "morning", "早晨": "morning", "清早": "morning", "一早": "morning",
     "早": "morning", "下午": "afternoon", "午后": "afternoon", "傍晚": "evening",
     "晚上": "evening", "晚": "evening", "夜里": "evening", "夜间": "evening",
 }  # 中午, 凌晨 and 半夜 name no period of the contract
 # 今早/明晚 carry both a day and a period.
-DAY_PERIOD = {"昨晚": (-1, "evening"), "昨夜": (-1, "evening"), "今早": (0, "morning"), "明早": (1, "morning"), "今晚": (0, "evening"),
-              "明晚": (1, "evening"), "今夜": (0, "evening"), "明晨": (1, "morning")}
+DAY_PERIOD = {
+    "昨晚": (-1, "evening"), "昨夜": (-1, "evening"), "今早": (0, "morning"),
+    "明早": (1, "morning"), "今晚": (0, "evening"), "明晚": (1, "evening"),
+    "今夜": (0, "evening"), "明晨": (1, "morning"),
+}
 
 _WD = "[一二三四五六日天1-7]"
 DATE_RE = re.compile(
@@ -28,7 +33,11 @@ DATE_RE = re.compile(
     rf"|(?P<dp>昨晚|昨夜|今早|明早|今晚|明晚|今夜|明晨)"
     r"|(?P<rel>大后天|前天|昨天|昨日|昨儿|今天|今日|今儿|明天|明日|明儿|后天|后日)"
 )
-PERIOD_RE = re.compile(r"(?P<dur>一|整)?(?P<p>上午|早上|早晨|清早|一早|下午|午后|傍晚|晚上|夜里|夜间|中午|凌晨|半夜)(?P<greet>好)?")
+PERIOD_RE = re.compile(
+    r"(?P<dur>一|整)?"
+    r"(?P<p>上午|早上|早晨|清早|一早|下午|午后|傍晚|晚上|夜里|夜间|中午|凌晨|半夜)"
+    r"(?P<greet>好)?"
+)
 CLOCK_RE = re.compile(
     r"(?P<hh>[01]?\d|2[0-3])[:：](?P<mm>[0-5]\d)"
     rf"|(?P<h>{NUMERAL})[点點时](?:(?P<half>半)|(?P<q1>一刻)|(?P<q3>三刻)|(?:(?P<m>{NUMERAL})分?))?(?:钟)?"
@@ -159,9 +168,8 @@ def find_times(text: str, now: datetime) -> tuple[dict[str, str], list[Span]]:
             continue
         hour, minute = clock
         period = slots.get("period")
-        if (period in ("afternoon", "evening") and hour < 12) or (period_word == "中午" and hour < 6) or (
-            period == "evening" and hour == 12
-        ):
+        later = period in ("afternoon", "evening") and hour < 12
+        if later or (period_word == "中午" and hour < 6) or (period == "evening" and hour == 12):
             hour += 12
         slots.setdefault("time", f"{hour % 24:02d}:{minute:02d}")
         spans.append(Span(m.start(), m.end(), "time"))

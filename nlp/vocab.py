@@ -1,4 +1,4 @@
-"""Slots found by vocabulary: repair/complaint category, clinic service, parking kind, wished facility."""
+"""Slots found by vocabulary: category, clinic service, parking kind, wished facility."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The labelled dev set meets the accuracy bar, and out-of-domain public sets rarely trigger actions.
+"""The dev set meets the accuracy bar; out-of-domain public sets rarely trigger actions.
 
 These fail (never skip) when a data file is missing: a missing file is a broken checkout."""
 

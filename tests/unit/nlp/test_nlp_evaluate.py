@@ -33,14 +33,16 @@ def test_evaluate_counts_intents_and_slots():
 
 def test_negatives_and_cli(tmp_path, capsys):
     tsv = tmp_path / "neg.tsv"
-    tsv.write_text("Sentence\tTag\n今天天气怎么样\tweather\n3号楼电梯坏了\tother\n", encoding="utf-8")
+    rows = "Sentence\tTag\n今天天气怎么样\tweather\n3号楼电梯坏了\tother\n"
+    tsv.write_text(rows, encoding="utf-8")
     texts = load_negatives(tsv)
     assert texts == ["今天天气怎么样", "3号楼电梯坏了"]
     report = false_action_rate(texts)
     assert report.false_actions == 1 and report.rate == 0.5
 
     dev = tmp_path / "dev.jsonl"
-    dev.write_text(json.dumps({"text": "转人工", "intent": "human", "slots": {}}) + "\n", encoding="utf-8")
+    case = {"text": "转人工", "intent": "human", "slots": {}}
+    dev.write_text(json.dumps(case) + "\n", encoding="utf-8")
     assert main([str(dev), "--json", "--negatives", str(tsv)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["report"]["intent_accuracy"] == 1.0

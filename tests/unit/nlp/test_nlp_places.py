@@ -29,6 +29,8 @@ def test_places(text, expected):
     assert find_places(text)[0] == expected
 
 
-@pytest.mark.parametrize("text", ["15层的灯", "18楼", "电话13812345678", "2026年", "一下", "花了300元"])
+@pytest.mark.parametrize(
+    "text", ["15层的灯", "18楼", "电话13812345678", "2026年", "一下", "花了300元"]
+)
 def test_not_places(text):
     assert find_places(text)[0] == {}

@@ -27,7 +27,9 @@ def test_plates_are_normalised(text, plate):
     assert spans[0].kind == "plate"
 
 
-@pytest.mark.parametrize("text", ["尾号为2的车", "京A123456", "浙A1234挂", "浙ABCDEF", "电话13812345678"])
+@pytest.mark.parametrize(
+    "text", ["尾号为2的车", "京A123456", "浙A1234挂", "浙ABCDEF", "电话13812345678"]
+)
 def test_not_plates(text):
     assert find_plates(text)[0] == []
 

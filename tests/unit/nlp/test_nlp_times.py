@@ -66,6 +66,8 @@ def test_periods_and_times(text, expected):
     assert times(text) == expected
 
 
-@pytest.mark.parametrize("text", ["上午还是下午", "快一点", "一点反馈都没有", "一下", "早上好", "叫了一晚上", "周末"])
+@pytest.mark.parametrize(
+    "text", ["上午还是下午", "快一点", "一点反馈都没有", "一下", "早上好", "叫了一晚上", "周末"]
+)
 def test_no_time_stated(text):
     assert times(text) == {}
