@@ -15,20 +15,20 @@ def init_app(app: Flask) -> None:
     @click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
     def worker_command(queues: str, burst: bool) -> None:
         """Run an RQ worker (scheduler on) with an outbox relay thread."""
-        from workers.runner import EmbeddedModeError, parse_queues, run_worker  # noqa: PLC0415
+        from workers.runner import WorkerStartError, parse_queues, run_worker  # noqa: PLC0415
 
         try:
             names = parse_queues(queues)
             run_worker(current_app._get_current_object(), names, burst=burst)
-        except (EmbeddedModeError, ValueError) as exc:
+        except (WorkerStartError, ValueError) as exc:
             raise click.ClickException(str(exc)) from exc
 
     @app.cli.command("cron")
     def cron_command() -> None:
         """Run RQ's cron scheduler with the periodic jobs of workers/cron.py (one per Redis)."""
-        from workers.runner import EmbeddedModeError, run_cron  # noqa: PLC0415
+        from workers.runner import WorkerStartError, run_cron  # noqa: PLC0415
 
         try:
             run_cron(current_app._get_current_object())
-        except EmbeddedModeError as exc:
+        except WorkerStartError as exc:
             raise click.ClickException(str(exc)) from exc

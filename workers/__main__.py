@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from workers.runner import EmbeddedModeError, parse_queues, run_cron, run_worker
+from workers.runner import WorkerStartError, parse_queues, run_cron, run_worker
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
             run_cron(app)
         else:
             run_worker(app, queues, burst=options.burst)
-    except (EmbeddedModeError, ValueError) as exc:
+    except (WorkerStartError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -9,9 +9,10 @@ import uuid
 from collections.abc import Sequence
 
 from flask import Flask
+from redis import Redis
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.cron import CronScheduler
-from redis import Redis
 
 from app.outbox import QUEUES, get_queue, relay
 from app.redis_conn import get_redis
@@ -22,7 +23,11 @@ CRON_CONFIG = "workers.cron"
 RELAY_EVERY = 5.0  # seconds between outbox drains in the worker process
 
 
-class EmbeddedModeError(RuntimeError):
+class WorkerStartError(RuntimeError):
+    """The worker or cron process cannot start; the message says why and what to do."""
+
+
+class EmbeddedModeError(WorkerStartError):
     """A Redis-only process was started without REDIS_URL."""
 
     def __init__(self, what: str) -> None:
@@ -75,7 +80,7 @@ def run_worker(app: Flask, queues: Sequence[str] = QUEUES, burst: bool = False) 
     if not app.config.get("REDIS_URL"):
         raise EmbeddedModeError("worker")
     preload(app)
-    connection = get_redis(app)
+    connection = _reachable_redis(app)
     rq_queues = [get_queue(app, name) for name in queues]
     relay_once(app)  # whatever waited in the outbox while no worker ran
     loop = None if burst else RelayLoop(app)
@@ -92,6 +97,15 @@ def run_worker(app: Flask, queues: Sequence[str] = QUEUES, burst: bool = False) 
             loop.stop()
 
 
+def _reachable_redis(app: Flask) -> Redis:
+    connection = get_redis(app)
+    try:
+        connection.ping()
+    except RedisError as exc:
+        raise WorkerStartError(f"cannot reach Redis at REDIS_URL ({exc}); is redis-server running?") from exc
+    return connection
+
+
 def load_cron(connection: Redis, config: str = CRON_CONFIG) -> CronScheduler:
     """An RQ CronScheduler holding the periodic jobs registered in workers/cron.py."""
     scheduler = CronScheduler(connection=connection, name=f"linli-cron-{socket.gethostname()}-{uuid.uuid4().hex[:6]}")
@@ -104,4 +118,4 @@ def run_cron(app: Flask) -> None:
     if not app.config.get("REDIS_URL"):
         raise EmbeddedModeError("cron scheduler")
     preload(app)
-    load_cron(get_redis(app)).start()
+    load_cron(_reachable_redis(app)).start()

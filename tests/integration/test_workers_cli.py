@@ -93,3 +93,13 @@ def test_devserver_starts_from_a_migrated_database_and_answers_health(tmp_path):
         assert f"{base}{url}" in output
     assert "fake WeChat API      http://127.0.0.1:" in output
     assert "flask --app wsgi chat" in output
+
+
+def test_worker_says_so_when_redis_is_unreachable(app):
+    from jobs_for_tests import redis_down
+
+    with redis_down(app):
+        result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code != 0
+    expected = "cannot reach Redis" if app.config["REDIS_URL"] else "REDIS_URL is not set"
+    assert expected in result.output
