@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from sqlalchemy import inspect
 from flask.cli import AppGroup
+from sqlalchemy import inspect
 from tqdm import tqdm
 
 from app.errors import AppError, NotMigrated
@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import Community
 from app.services.demo import seed_demo
 from app.services.roster import import_roster, read_roster, resolve_community
+
 
 def _require_schema() -> None:
     """A clean message instead of a traceback when `flask db upgrade` has not been run."""
@@ -31,7 +32,7 @@ residents_cli = AppGroup("residents", help="居民名册：导入、更新。")
 
 @residents_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--community", "community_name", help="小区名称；缺省为唯一（或第一个）小区，没有则新建「邻里未来社区」。")
+@click.option("--community", "community_name", help="小区名称；缺省为第一个小区，没有则新建「邻里未来社区」。")
 @click.option("--dry-run", is_flag=True, help="只检查并报告，不写入数据库。")
 def import_residents(path: Path, community_name: str | None, dry_run: bool) -> None:
     """Import a roster (.csv or .xlsx): creates or updates residents, rooms and system tags."""

@@ -55,10 +55,16 @@ DEMO_STAFF = [
 STAFF_ROLE_LABELS = {
     "admin": "管理员", "property": "物业客服", "repair_worker": "维修师傅", "doctor": "家庭医生", "committee": "业委会",
 }
-INTEREST_TAGS = {"太极": "太极拳、太极扇", "书法": "书法、国画", "广场舞": "广场舞、健身操", "亲子": "亲子活动、儿童托管", "求职": "找工作、技能培训"}
+INTEREST_TAGS = {
+    "太极": "太极拳、太极扇", "书法": "书法、国画", "广场舞": "广场舞、健身操",
+    "亲子": "亲子活动、儿童托管", "求职": "找工作、技能培训",
+}
 MANUAL_TAGS = {"楼长": "楼栋长，协助通知与走访", "志愿者": "社区志愿者", "独居老人": "独居的 70 岁以上老人，需定期探访"}
 
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董沈曹许傅程袁邓彭吕苏卢蒋蔡丁魏叶余潘杜戴夏钟汪田任姜范方石姚谭金陆孔毛邵钱顾施"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董沈曹许"
+    "傅程袁邓彭吕苏卢蒋蔡丁魏叶余潘杜戴夏钟汪田任姜范方石姚谭金陆孔毛邵钱顾施"
+)
 GIVEN_NAMES = {  # by decade of birth, as names were given then
     1930: "秀英 桂兰 玉珍 凤英 福生 德明 根宝 阿毛 金花 永康 兰英 瑞林",
     1950: "建国 国华 秀珍 淑芬 志刚 建华 玉兰 卫东 红英 桂芳 美华 立新",
@@ -149,7 +155,8 @@ def demo_residents() -> tuple[DemoResident, ...]:
                                   phone, birth_year, role)
             age = this_year - birth_year
             if age >= 55:
-                person.tags += [f"interest:{t}" for t, p in (("太极", 0.25), ("书法", 0.2), ("广场舞", 0.3)) if rng.random() < p]
+                odds = (("太极", 0.25), ("书法", 0.2), ("广场舞", 0.3))
+                person.tags += [f"interest:{t}" for t, p in odds if rng.random() < p]
             if kind == "family" and 28 <= age <= 50 and rng.random() < 0.5:
                 person.tags.append("interest:亲子")
             if 18 <= age <= 34 and rng.random() < 0.5:
@@ -204,13 +211,15 @@ def seed_residents(session: Session, community: Community) -> None:
 def seed_tags(session: Session, community: Community) -> None:
     """Interest and manual tags in the catalogue, and on the residents who have them."""
     catalogue = {t.name: t for t in session.scalars(select(Tag).where(Tag.community_id == community.id))}
-    for names, kind in ((({f"interest:{k}": v for k, v in INTEREST_TAGS.items()}), "interest"), (MANUAL_TAGS, "manual")):
+    interests = {f"interest:{k}": v for k, v in INTEREST_TAGS.items()}
+    for names, kind in ((interests, "interest"), (MANUAL_TAGS, "manual")):
         for name, description in names.items():
             if name not in catalogue:
                 catalogue[name] = Tag(community_id=community.id, name=name, kind=kind, description=description)
                 session.add(catalogue[name])
     session.flush()
-    by_phone = dict(session.execute(select(Resident.phone, Resident.id).where(Resident.community_id == community.id)).all())
+    phones = select(Resident.phone, Resident.id).where(Resident.community_id == community.id)
+    by_phone = dict(session.execute(phones).all())
     tag_ids = [catalogue[name].id for name in (*(f"interest:{k}" for k in INTEREST_TAGS), *MANUAL_TAGS)]
     have = set(session.execute(
         select(resident_tag.c.resident_id, resident_tag.c.tag_id).where(resident_tag.c.tag_id.in_(tag_ids))
