@@ -40,6 +40,7 @@ class _Model:
     exemplar_intents: list[str]
     negators: tuple[str, ...]
     resolved: re.Pattern[str]
+    resolved_not_before: tuple[str, ...]
     resolved_damps: frozenset[str]
     resolved_factor: float
     question: re.Pattern[str]
@@ -93,6 +94,7 @@ def _build(mask_exemplar: Any) -> _Model:
         exemplar_intents=owners,
         negators=tuple(sorted(extra["negators"], key=len, reverse=True)),
         resolved=_alternation(extra["resolved"]),
+        resolved_not_before=tuple(extra.get("resolved_not_before") or ()),
         resolved_damps=frozenset(extra["resolved_damps"]),
         resolved_factor=float(extra["resolved_factor"]),
         question=_alternation([str(q) for q in extra["question"]]),
@@ -178,6 +180,8 @@ def _resolved(m: _Model, text: str) -> bool:
         if _negated(text, hit.start(), m.negators):
             continue
         if m.question.search(text, hit.end()):
+            continue
+        if text[hit.end():].lstrip().startswith(m.resolved_not_before):
             continue
         return True
     return False
