@@ -43,7 +43,7 @@ CLOCK_RE = re.compile(
     rf"|(?P<h>{NUMERAL})[点點时](?:(?P<half>半)|(?P<q1>一刻)|(?P<q3>三刻)|(?:(?P<m>{NUMERAL})分?))?(?:钟)?"
 )
 # "晚上回家啥都看不见": a period describing when a problem shows, not naming a time.
-DESCRIPTIVE_RE = re.compile(r"\s*(回家|出门|上下楼|走路|黑乎乎|黑漆漆|看不见|睡觉时)")
+DESCRIPTIVE_RE = re.compile(r"\s*(回家|出门|上下楼|走路|(太|很|特别|好)?黑|看不见|睡觉时)")
 # "上午还是下午" is a question about the period, not a statement of one.
 PERIOD_QUESTION_RE = re.compile(
     r"(上午|早上|下午|晚上)(还是|或者|或|和|跟)(上午|早上|下午|晚上)|(上午|早上)(下午|晚上)"
