@@ -47,7 +47,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def normalize(text: str) -> str:
-    """Unicode NFKC (full-width to ASCII), typo fixes; keeps length roughly aligned."""
+    """Unicode NFKC (full-width forms to ASCII), then the pinyin-typo table."""
     return typo_fixer()(unicodedata.normalize("NFKC", text))
 
 
@@ -59,7 +59,7 @@ def extract_patterns(text: str, now: datetime) -> tuple[dict[str, str], list[Spa
         slots["plate"] = plates[0]
     time_slots, time_spans = find_times(blank(text, spans), now)
     spans += time_spans
-    place_slots, place_spans = find_places(blank(text, spans), )
+    place_slots, place_spans = find_places(blank(text, spans))
     spans += place_spans
     slots.update(time_slots)
     slots.update(place_slots)
@@ -67,6 +67,7 @@ def extract_patterns(text: str, now: datetime) -> tuple[dict[str, str], list[Spa
 
 
 def _mask_exemplar(text: str) -> str:
+    """An exemplar as the fuzzy matcher sees messages: slots replaced by markers."""
     fixed = normalize(text)
     _, spans = extract_patterns(fixed, datetime(2026, 1, 1, tzinfo=SHANGHAI))
     return synonym_mapper()(mask(fixed, spans))
