@@ -27,9 +27,22 @@ def to_naive_utc(now: datetime | None) -> datetime:
 
 
 def find_conversation(session: Session, channel: str, openid: str) -> Conversation | None:
-    """The conversation of one WeChat user on one channel, if there is one."""
-    return session.scalar(select(Conversation).where(Conversation.channel == channel,
-                                                     Conversation.openid == openid))
+    """The conversation of one WeChat user on one channel, if there is one.
+
+    The endpoint and the chat core both ask within one request; the id is remembered on the
+    session so the second ask is an identity-map hit, not another query.
+    """
+    known = session.info.setdefault("conversation_ids", {})
+    cached = known.get((channel, openid))
+    if cached is not None:
+        found = session.get(Conversation, cached)
+        if found is not None:
+            return found
+    found = session.scalar(select(Conversation).where(Conversation.channel == channel,
+                                                      Conversation.openid == openid))
+    if found is not None:
+        known[(channel, openid)] = found.id
+    return found
 
 
 def get_conversation(session: Session, channel: str, openid: str) -> Conversation:
@@ -89,10 +102,8 @@ def record_inbound(session: Session, conversation: Conversation, *, msg_type: st
 
     The insert is the first write of the handling, so a concurrent identical post waits on the
     unique dedup key and then finds this row, reply included, instead of acting a second time.
+    Retries are rare, so the insert is tried first and the unique key does the checking.
     """
-    existing = message_by_dedup_key(session, dedup_key)
-    if existing is not None:
-        return existing, False
     message = Message(conversation_id=conversation.id, direction="in", msg_type=msg_type, content=content,
                       dedup_key=dedup_key, wechat_msg_id=wechat_msg_id, payload=payload or {})
     try:
