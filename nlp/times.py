@@ -105,6 +105,7 @@ def _clock(m: re.Match[str]) -> tuple[int, int] | None:
     return hour % 24, minute
 
 
+BARE_PM_UNTIL = 6  # a bare 1点..6点 means 13:00..18:00 (nobody books at 3 a.m.)
 _CLOCK_BEFORE = set("到在约是于午晚早上下晨夜从至等前")
 _A_BIT_BEFORE = set("快早晚好大小有慢多少高低亮近远轻重点些稍再差")
 _CLOCK_AFTER = set("钟前后左右到多整过来去的之以开半,，。？?!！吗呢吧啊有 ")
@@ -170,6 +171,9 @@ def find_times(text: str, now: datetime) -> tuple[dict[str, str], list[Span]]:
         period = slots.get("period")
         later = period in ("afternoon", "evening") and hour < 12
         if later or (period_word == "中午" and hour < 6) or (period == "evening" and hour == 12):
+            hour += 12
+        elif period_word is None and 1 <= hour <= BARE_PM_UNTIL and not m.group("hh"):
+            # "明天3点来修": with no word for the part of day, an early hour is the afternoon.
             hour += 12
         slots.setdefault("time", f"{hour % 24:02d}:{minute:02d}")
         spans.append(Span(m.start(), m.end(), "time"))

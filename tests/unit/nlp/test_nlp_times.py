@@ -71,3 +71,12 @@ def test_periods_and_times(text, expected):
 )
 def test_no_time_stated(text):
     assert times(text) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "time"),
+    [("明天3点来修", "15:00"), ("两点半", "14:30"), ("8点", "08:00"), ("03:00", "03:00"),
+     ("凌晨两点", "02:00"), ("半夜3点还在吵", "03:00")],
+)
+def test_bare_early_hours_are_afternoon(text, time):
+    assert times(text)["time"] == time
