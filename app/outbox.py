@@ -104,11 +104,21 @@ def _claim(app: Flask, limit: int) -> list[OutboxJob]:
 
 def _settle(job_id: int, status: str, error: str | None = None) -> None:
     """Record the relay's outcome: enqueued, pending again (Redis down) or failed (ran and raised)."""
+    _settle_many([job_id], status, error)
+
+
+def _settle_many(job_ids: list[int], status: str, error: str | None = None) -> None:
+    """Record one outcome for several rows in one statement."""
+    if not job_ids:
+        return
     with Session(db.engine) as s:
-        row = s.get(OutboxJob, job_id)
-        if row is not None:
-            row.status, row.last_error = status, (error or None) and error[:1000]
-            s.commit()
+        s.execute(
+            update(OutboxJob)
+            .where(OutboxJob.id.in_(job_ids), OutboxJob.status == "relaying")
+            .values(status=status, last_error=(error or None) and error[:1000])
+            .execution_options(synchronize_session=False)
+        )
+        s.commit()
 
 
 def _push(queue: Queue, row: OutboxJob) -> Any:
@@ -150,32 +160,44 @@ def relay(app: Flask | None = None, limit: int = 200) -> int:
             claimed = _claim(app, limit)
             if not claimed:
                 return done
-            for index, row in enumerate(claimed):
-                queue = get_queue(app, row.queue)
-                try:
-                    rq_job = _push(queue, row)
-                except DuplicateJobError:
-                    log.info("outbox job %s was already handed to RQ", row.id)
-                    _settle(row.id, "enqueued")
-                    continue
-                except RedisError as exc:
-                    log.warning("outbox relay: redis unavailable, job %s stays pending: %s", row.id, exc)
-                    for rest in claimed[index:]:  # give back what this pass claimed but did not push
-                        _settle(rest.id, "pending", f"redis: {exc}")
-                    return done
-                except Exception as exc:  # the job could not be built (bad name, bad arguments)
-                    log.exception("outbox job %s (%s) could not be enqueued", row.id, row.func)
-                    _settle(row.id, "failed", repr(exc))
-                    continue
-                if not queue.is_async and rq_job.is_failed:  # embedded: it ran in-process and raised
-                    error = _failure_text(rq_job)
-                    log.error("outbox job %s (%s) failed in-process: %s", row.id, row.func, error)
-                    _settle(row.id, "failed", error[-1000:])
-                    continue
-                _settle(row.id, "enqueued")
-                done += 1
+            enqueued: list[int] = []
+            try:
+                redis_down = _relay_batch(app, claimed, enqueued)
+            finally:  # one statement per batch; a crash before it only means a harmless re-claim
+                _settle_many(enqueued, "enqueued")
+            done += len(enqueued)
+            if redis_down:
+                return done
     finally:
         _local.active = False
+
+
+def _relay_batch(app: Flask, claimed: list[OutboxJob], enqueued: list[int]) -> bool:
+    """Push one claimed batch, appending pushed ids to enqueued; True if it stopped on a Redis error."""
+    for index, row in enumerate(claimed):
+        queue = get_queue(app, row.queue)
+        try:
+            rq_job = _push(queue, row)
+        except DuplicateJobError:
+            log.info("outbox job %s was already handed to RQ", row.id)
+            _settle(row.id, "enqueued")
+            continue
+        except RedisError as exc:
+            log.warning("outbox relay: redis unavailable, %d job(s) stay pending: %s", len(claimed) - index, exc)
+            # give back what this pass claimed but did not push
+            _settle_many([rest.id for rest in claimed[index:]], "pending", f"redis: {exc}")
+            return True
+        except Exception as exc:  # the job could not be built (bad name, bad arguments)
+            log.exception("outbox job %s (%s) could not be enqueued", row.id, row.func)
+            _settle(row.id, "failed", repr(exc))
+            continue
+        if not queue.is_async and rq_job.is_failed:  # embedded: it ran in-process and raised
+            error = _failure_text(rq_job)
+            log.error("outbox job %s (%s) failed in-process: %s", row.id, row.func, error)
+            _settle(row.id, "failed", error[-1000:])
+            continue
+        enqueued.append(row.id)
+    return False
 
 
 def pending_count(session: Session) -> int:
