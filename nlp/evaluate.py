@@ -1,5 +1,9 @@
 """Evaluate `parse` on a labelled JSONL file (intent and slot scores, latency) and measure the
-false action rate on out-of-domain sets: `python -m nlp.evaluate FILE.jsonl [--json] [--errors]`."""
+false action rate on out-of-domain sets.
+
+    python -m nlp.evaluate tests/data/nlu_dev.jsonl [--json] [--errors]
+    python -m nlp.evaluate --negatives ../shared/external/smp2020-ecdt.jsonl
+"""
 
 from __future__ import annotations
 
@@ -227,7 +231,10 @@ def _print_report(report: Report, show_errors: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m nlp.evaluate", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m nlp.evaluate", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("file", nargs="?", help="labelled JSONL file")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--errors", action="store_true", help="list every wrong case")

@@ -25,7 +25,7 @@ TIE = 0.3  # within a family, scores this close count as a tie
 
 @dataclass(frozen=True)
 class _Cues:
-    pattern: re.Pattern[str] | None  # multi-character cues, longest first
+    pattern: re.Pattern[str] | None  # multi-character cues, as an overlapping lookahead
     weights: dict[str, float]
     tokens: dict[str, float]  # single-character cues, matched as whole tokens
     patterns: tuple[tuple[re.Pattern[str], float], ...]  # phrase patterns (regular expressions)
