@@ -46,16 +46,19 @@ def test_the_cron_config_registers_the_periodic_jobs(app):
 def test_the_embedded_ticker_runs_due_periodic_jobs_once_per_interval(app, db_session):
     binding = _overdue_binding(db_session)
     ticker = EmbeddedTicker(app)
-    assert set(ticker.tick()) == {"workers.jobs.relay_outbox", "workers.jobs.expire_bindings"}  # never ran: due
+    first = set(ticker.tick())  # every registered job: none ran yet, so all are due
+    assert first == {job.name for job in ticker.cron_jobs} >= {"workers.jobs.relay_outbox", "workers.jobs.expire_bindings"}
     _work(app)
     db_session.expire_all()
     assert binding.status == "expired"
 
     assert ticker.tick() == []  # nothing is due again within its interval
     later = rq_now() + timedelta(seconds=61)
-    assert ticker.tick(at=later) == ["workers.jobs.relay_outbox"]
-    assert set(ticker.tick(at=later + timedelta(seconds=600))) == {
-        "workers.jobs.relay_outbox", "workers.jobs.expire_bindings"}
+    after_a_minute = ticker.tick(at=later)
+    assert "workers.jobs.relay_outbox" in after_a_minute
+    assert "workers.jobs.expire_bindings" not in after_a_minute
+    assert {"workers.jobs.relay_outbox", "workers.jobs.expire_bindings"} <= set(
+        ticker.tick(at=later + timedelta(seconds=600)))
 
 
 def test_the_embedded_ticker_relays_a_delayed_job_once_due(app, db_session):
@@ -95,7 +98,7 @@ def test_the_cron_scheduler_enqueues_registered_jobs_on_redis(app, db_session):
     scheduler = load_cron(get_redis(app))
     if app.config["REDIS_URL"]:
         enqueued = scheduler.enqueue_jobs()
-        assert {job.name for job in enqueued} == {"workers.jobs.relay_outbox", "workers.jobs.expire_bindings"}
+        assert {job.name for job in enqueued} >= {"workers.jobs.relay_outbox", "workers.jobs.expire_bindings"}
         assert scheduler.enqueue_jobs() == []  # not due again yet
         _work(app)
         db_session.expire_all()
