@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 from pathlib import Path
 
@@ -21,10 +22,15 @@ def _build() -> jieba.Tokenizer:
     """Create the tokenizer, keep its cache in nlp/.cache/ and load the domain dictionary."""
     jieba.setLogLevel(logging.WARNING)
     logging.getLogger("jieba").setLevel(logging.WARNING)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
     tokenizer = jieba.Tokenizer()
-    tokenizer.tmp_dir = str(CACHE_DIR)
-    tokenizer.cache_file = str(CACHE_DIR / "jieba.cache")
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        cache_dir = CACHE_DIR
+    except OSError:
+        # A read-only install: fall back to the system temporary directory.
+        cache_dir = Path(tempfile.gettempdir())
+    tokenizer.tmp_dir = str(cache_dir)
+    tokenizer.cache_file = str(cache_dir / "linli-jieba.cache")
     tokenizer.initialize()
     tokenizer.load_userdict(str(USER_DICT))
     return tokenizer
