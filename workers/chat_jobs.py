@@ -38,6 +38,8 @@ def reply_later(session: Session, message_id: int) -> str | None:
     else:
         text = chat.handle_text(session, channel=conversation.channel, openid=conversation.openid,
                                 text=inbound.content)
+        if not text:  # silent: staff hold the conversation
+            return None
     try:
         send_customer_text(current_app._get_current_object(), conversation.openid, text)
     except WeChatError as err:

@@ -16,3 +16,6 @@ from workers import jobs
 
 register(jobs.relay_outbox, "high", interval=60)  # backstop for rows a Redis outage left pending
 register(jobs.expire_bindings, "low", interval=600)
+from workers import escalation_jobs
+
+register(escalation_jobs.check_sla, "default", interval=60)  # SLA breaches go to a supervisor

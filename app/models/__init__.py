@@ -13,3 +13,4 @@ __all__ = [
 from app.models.notifications import Notification, NotificationPreference, SubscribeGrant  # noqa: E402,F401
 from app.models.campaigns import Campaign, Delivery  # noqa: E402,F401
 from app.models.tickets import RoutingRule, Ticket, TicketEvent, TicketFollower, TicketPhoto, TicketRating  # noqa: E402,F401
+from app.models.escalations import CannedReply, Escalation, EscalationNote  # noqa: E402,F401

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import AppError
 from app.models import Conversation, Resident
-from app.services import binding
+from app.services import binding, escalations
 from app.services.conversations import get_conversation, set_dialog, touch_inbound
 from app.services.rooms import find_phone, parse_room
 from app.timeutil import SHANGHAI, local_now
@@ -70,6 +70,10 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     touch_inbound(conversation, now)
     text = _bare((text or "")[:MAX_TEXT])
     resident = _resident(session, conversation)
+    handoff = escalations.intercept(session, conversation, text, now)  # staff hold it, safety, handoff
+    if handoff is not None:
+        session.flush()
+        return handoff
     flow = (conversation.dialog or {}).get("flow")
 
     if (resident is None and text in BIND_WORDS) or flow == "binding":

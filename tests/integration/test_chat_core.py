@@ -14,8 +14,8 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 def test_greeting_human_and_everything_else(db_session, make_resident):
     make_resident(name="钱叔叔", openid="o_qian")
     assert handle_text(db_session, channel="oa", openid="o_qian", text="你好", now=NOW).startswith("钱叔叔，您好")
-    assert handle_text(db_session, channel="oa", openid="o_qian", text="转人工", now=NOW) == HUMAN_REPLY
     assert handle_text(db_session, channel="oa", openid="o_qian", text="今天天气怎么样", now=NOW) == HELP_MENU
+    assert handle_text(db_session, channel="oa", openid="o_qian", text="转人工", now=NOW) == HUMAN_REPLY
 
 
 def test_the_conversation_records_time_and_intent(db_session):
