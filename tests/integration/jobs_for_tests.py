@@ -11,13 +11,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import redis
 from flask import Flask
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Community
+from app.redis_conn import make_redis
 from workers.context import job
 
 
@@ -49,7 +49,7 @@ def _closed_port() -> int:
 def redis_down(app: Flask) -> Iterator[None]:
     """Point the app's Redis at a closed port (every command raises ConnectionError), then restore."""
     real = app.extensions["redis"]
-    app.extensions["redis"] = redis.Redis(host="127.0.0.1", port=_closed_port(), socket_connect_timeout=0.2)
+    app.extensions["redis"] = make_redis(f"redis://127.0.0.1:{_closed_port()}/0")  # built as the app builds it
     try:
         yield
     finally:
