@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from app.services import chat
+from app.services import chat, ticket_chat
 from app.services.binding import resident_for_openid
 from app.services.conversations import set_dialog
-from bots.registry import DEFAULT_EVENT, DEFAULT_MENU, DEFAULT_MESSAGE, Inbound, menu_handler, on_menu, on_message
+from bots.registry import (
+    DEFAULT_EVENT,
+    DEFAULT_MENU,
+    DEFAULT_MESSAGE,
+    Inbound,
+    menu_handler,
+    on_menu,
+    on_message,
+)
 
 # The chat core parses and looks up a few rows: well inside WeChat's 5 s, but a budget below
 # this sends the answer from a worker instead.
@@ -42,8 +50,12 @@ def voice_message(inbound: Inbound) -> str:
 
 @on_message("image")
 def image_message(inbound: Inbound) -> str:
-    """Acknowledge a photo (attaching it to a repair comes with the ticket flow)."""
-    return IMAGE_RECEIVED
+    """A photo joins the report being written, or the ticket sent a few minutes ago; else ask what it shows."""
+    resident = resident_for_openid(inbound.session, inbound.channel, inbound.openid)
+    attached = ticket_chat.attach_photo(inbound.session, inbound.conversation, resident,
+                                        url=inbound.field("PicUrl")[:500], media_id=inbound.field("MediaId") or None,
+                                        now=chat.local(inbound.now))
+    return attached or IMAGE_RECEIVED
 
 
 @on_message("location", "event:location_select")

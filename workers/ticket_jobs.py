@@ -16,8 +16,8 @@ from app.wechat import send_wecom_text
 from workers.context import job
 
 log = logging.getLogger(__name__)
-REASON_TITLES = {"new": "新工单", "urgent": "【紧急】新工单", "assigned": "派给您的工单", "reopened": "住户重新打开的工单",
-                 "escalated": "【超时未受理】工单"}
+REASON_TITLES = {"new": "新工单", "urgent": "【紧急】新工单", "assigned": "派给您的工单",
+                 "reopened": "住户重新打开的工单", "escalated": "【超时未受理】工单"}
 
 
 def alert_text(ticket: Ticket, reason: str) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import AppError
 from app.models import Conversation, Resident
-from app.services import binding, escalations
+from app.services import binding, dialog, escalations
 from app.services.conversations import get_conversation, set_dialog, touch_inbound
 from app.services.rooms import find_phone, parse_room
 from app.timeutil import SHANGHAI, local_now
@@ -86,7 +86,7 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     if resident is None and _CODE.match(text):
         return _confirm_code(session, conversation, _CODE.match(text).group(1))
 
-    reply = _answer(conversation, text, resident, now)
+    reply = _answer(session, conversation, text, resident, now)
     session.flush()
     return reply
 
@@ -108,13 +108,17 @@ def _address(resident: Resident | None) -> str:
     return household.label if household is not None else "房号"
 
 
-def _answer(conversation: Conversation, text: str, resident: Resident | None, now: datetime) -> str:
-    """The general answer: greeting, hand-over to a person, or the help menu."""
+def _answer(session: Session, conversation: Conversation, text: str, resident: Resident | None,
+            now: datetime) -> str:
+    """The general answer: an open or new dialog flow, greeting, hand-over to a person, or the help menu."""
     parsed = _parse(text, now)
     if parsed is not None:
         set_dialog(conversation, last_intent={"intent": parsed.intent,
                                               "confidence": round(float(parsed.confidence), 3),
                                               "slots": dict(parsed.slots)})
+    reply = dialog.respond(session, conversation, resident, text, parsed, now)
+    if reply is not None:
+        return reply
     intent = parsed.intent if parsed is not None else None
     if text in HUMAN_WORDS:
         intent = "human"

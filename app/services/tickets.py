@@ -113,7 +113,8 @@ def check_category(kind: str, category: str | None) -> str:
 
 def describe(ticket: Ticket) -> str:
     """One short line: 报修BX2611240001（3幢 电梯）."""
-    return f"{KIND_LABELS[ticket.kind]}{ticket.number}（{ticket.place or '未说明地点'}，{CATEGORY_LABELS.get(ticket.category, '其他')}）"
+    category = CATEGORY_LABELS.get(ticket.category, "其他")
+    return f"{KIND_LABELS[ticket.kind]}{ticket.number}（{ticket.place or '未说明地点'}，{category}）"
 
 
 def _event(session: Session, ticket: Ticket, kind: str, actor: Actor, *, note: str = "",

@@ -1,0 +1,183 @@
+"""Repairs and complaints in chat, end to end through /wechat with signed XML."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from wechat_post import WeChatServer, text_xml
+
+from app.extensions import db
+from app.models import Conversation
+from app.models.tickets import Ticket, TicketFollower
+from app.services import dialog
+
+
+@pytest.fixture
+def wx(client, app):
+    return WeChatServer(client, app.config["WECHAT_TOKEN"])
+
+
+@pytest.fixture
+def wang(make_resident, db_session):
+    resident = make_resident("3", "2", "1201", name="王阿姨", openid="o_wang")
+    db_session.commit()
+    return resident
+
+
+def _tickets() -> list[Ticket]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Ticket).order_by(Ticket.id)))
+
+
+def image_xml(openid: str, msg_id: int, url: str = "http://mmbiz.qpic.cn/mmbiz_jpg/leak/0") -> str:
+    return (f"<xml><ToUserName><![CDATA[gh_linli]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[image]]></MsgType>"
+            f"<PicUrl><![CDATA[{url}]]></PicUrl><MediaId><![CDATA[media_1]]></MediaId><MsgId>{msg_id}</MsgId></xml>")
+
+
+def test_a_repair_in_one_message_then_confirmed(wx, wang):
+    asked = wx.say("o_wang", "3号楼电梯坏了")
+    assert "地点：3幢 电梯" in asked and "类别：电梯" in asked and "确认" in asked
+    assert _tickets() == []  # nothing is created before the resident confirms
+    done = wx.say("o_wang", "确认")
+    [ticket] = _tickets()
+    assert f"单号{ticket.number}" in done and done.startswith("已为您提交报修")
+    assert (ticket.kind, ticket.category, ticket.building, ticket.room) == ("repair", "elevator", "3", None)
+    assert ticket.resident_id == wang.id and ticket.description == "3号楼电梯坏了" and ticket.source == "oa"
+
+
+def test_missing_place_then_confirmation_in_three_turns(wx, wang):
+    assert "具体在哪里" in wx.say("o_wang", "水管漏水了")
+    confirm = wx.say("o_wang", "我家")
+    assert "地点：3幢2单元1201" in confirm  # defaulted from the resident's own household
+    done = wx.say("o_wang", "是的")
+    [ticket] = _tickets()
+    assert ticket.number in done
+    assert (ticket.building, ticket.unit, ticket.room, ticket.category) == ("3", "2", "1201", "water")
+
+
+def test_home_words_default_the_room_in_one_message(wx, wang):
+    assert "地点：3幢2单元1201" in wx.say("o_wang", "我家水管漏水")
+
+
+def test_a_complaint(wx, wang):
+    confirm = wx.say("o_wang", "楼上半夜装修太吵")
+    assert "投诉单" in confirm and "类别：噪音" in confirm and "3幢2单元1201" in confirm
+    done = wx.say("o_wang", "确认")
+    [ticket] = _tickets()
+    assert done.startswith("已为您提交投诉") and ticket.number.startswith("TS")
+    assert (ticket.kind, ticket.category) == ("complaint", "noise")
+
+
+def test_a_photo_sent_after_the_report_is_attached(wx, wang):
+    wx.say("o_wang", "5幢楼道灯不亮了")
+    wx.say("o_wang", "确认")
+    reply = wx.reply(wx.post(image_xml("o_wang", 9_100_000_001)))["Content"]
+    [ticket] = _tickets()
+    assert f"照片已附在单号{ticket.number}上" in reply
+    assert [(p.url, p.media_id, p.stage) for p in ticket.photos] == [
+        ("http://mmbiz.qpic.cn/mmbiz_jpg/leak/0", "media_1", "report")]
+
+
+def test_a_photo_sent_mid_flow_goes_with_the_report(wx, wang):
+    wx.say("o_wang", "水管漏水了")
+    assert "提交时会一并附上" in wx.reply(wx.post(image_xml("o_wang", 9_100_000_002)))["Content"]
+    wx.say("o_wang", "我家")
+    wx.say("o_wang", "确认")
+    [ticket] = _tickets()
+    assert len(ticket.photos) == 1
+
+
+def test_a_photo_long_after_any_report_is_only_acknowledged(wx, wang, db_session):
+    wx.say("o_wang", "5幢楼道灯不亮了")
+    wx.say("o_wang", "确认")
+    [ticket] = _tickets()
+    ticket.created_at -= timedelta(minutes=11)
+    db.session.commit()
+    assert "请再用文字说一下" in wx.reply(wx.post(image_xml("o_wang", 9_100_000_003)))["Content"]
+    assert _tickets()[0].photos == []
+
+
+def test_status_query_lists_open_tickets(wx, wang):
+    assert "没有正在处理" in wx.say("o_wang", "我报修的进度")
+    wx.say("o_wang", "5幢楼道灯不亮了")
+    wx.say("o_wang", "确认")
+    [ticket] = _tickets()
+    status = wx.say("o_wang", "我报修的进度")
+    assert ticket.number in status and "已提交，待受理" in status and "5幢" in status
+
+
+def test_cancelling_mid_flow_creates_nothing_and_clears_the_state(wx, wang):
+    wx.say("o_wang", "水管漏水了")
+    assert wx.say("o_wang", "算了") == dialog.core.CANCELLED
+    wx.say("o_wang", "3号楼电梯坏了")
+    assert wx.say("o_wang", "取消") == dialog.core.CANCELLED
+    assert _tickets() == []
+    conversation = db.session.scalar(select(Conversation).where(Conversation.openid == "o_wang"))
+    assert "flow" not in conversation.dialog and "form" not in conversation.dialog
+
+
+def test_wechat_retrying_the_confirmation_gives_one_ticket(wx, wang):
+    wx.say("o_wang", "3号楼电梯坏了")
+    xml = text_xml("o_wang", "确认", msg_id=9_200_000_001)
+    first = wx.reply(wx.post(xml))["Content"]
+    again = [wx.reply(wx.post(xml))["Content"] for _ in range(2)]
+    assert again == [first, first]
+    assert len(_tickets()) == 1
+
+
+def test_unbound_users_are_asked_to_bind_first(wx):
+    assert "先绑定房号" in wx.say("o_stranger", "3号楼电梯坏了")
+    assert _tickets() == []
+
+
+def test_an_urgent_report_is_created_at_once_and_alerts_staff(wx, wang, run_jobs, make_staff, db_session):
+    make_staff("property")
+    db_session.commit()
+    reply = wx.say("o_wang", "我家厨房漏水严重，水漫出来了")
+    [ticket] = _tickets()
+    assert reply.startswith("情况紧急") and ticket.number in reply
+    assert ticket.priority == "urgent" and ticket.sla_due_at - ticket.created_at == timedelta(minutes=30)
+    run_jobs()
+    db.session.expire_all()
+    alert = [e for e in db.session.get(Ticket, ticket.id).events if e.kind == "alerted"]
+    assert alert and alert[0].data["reason"] == "urgent" and alert[0].data["staff_ids"]
+
+
+def test_unclear_answers_are_asked_again_twice_then_a_person_is_offered(wx, wang):
+    wx.say("o_wang", "3号楼电梯坏了")
+    assert wx.say("o_wang", "啥").startswith("抱歉，我没看明白")
+    assert wx.say("o_wang", "什么意思").startswith("抱歉，我没看明白")
+    assert wx.say("o_wang", "哈哈") == dialog.core.OFFER_PERSON
+    assert _tickets() == []
+
+
+def test_an_idle_flow_expires(wx, wang, monkeypatch):
+    wx.say("o_wang", "3号楼电梯坏了")
+    conversation = db.session.scalar(select(Conversation).where(Conversation.openid == "o_wang"))
+    form = dict(conversation.dialog["form"])
+    form["touched"] = "2020-01-01T08:00:00+08:00"
+    conversation.dialog = {**conversation.dialog, "form": form}
+    db.session.commit()
+    assert "已自动取消" in wx.say("o_wang", "确认")
+    assert _tickets() == []
+
+
+def test_a_second_report_of_the_same_shared_problem_offers_to_follow(wx, wang, make_resident, db_session):
+    make_resident("3", "1", "101", name="赵大爷", openid="o_zhao")
+    db_session.commit()
+    wx.say("o_wang", "3号楼电梯坏了")
+    wx.say("o_wang", "确认")
+    offer = wx.say("o_zhao", "3幢电梯又坏了")
+    [first] = _tickets()
+    assert "已有邻居反映过了" in offer and first.number in offer
+    assert wx.say("o_zhao", "关注").startswith(f"已为您关注单号{first.number}")
+    assert len(_tickets()) == 1
+    assert db.session.scalar(select(func.count()).select_from(TicketFollower)) == 1
+    wx.say("o_zhao", "3幢电梯又坏了")
+    assert "地点：3幢" in wx.say("o_zhao", "新报")
+    wx.say("o_zhao", "确认")
+    assert len(_tickets()) == 2
