@@ -19,3 +19,6 @@ register(jobs.expire_bindings, "low", interval=600)
 from workers import escalation_jobs
 
 register(escalation_jobs.check_sla, "default", interval=60)  # SLA breaches go to a supervisor
+from workers import ticket_jobs
+
+register(ticket_jobs.check_sla, "default", interval=300)  # unaccepted tickets past SLA; resolved ones auto-close
