@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,18 @@ class Config:
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads; /wechat has its own 64 KiB cap
         self.CHECK_MIGRATIONS = _env("CHECK_MIGRATIONS", "1") == "1"
+        # WeChat API calls: timeout, bounded retries for retryable errors, backoff base (seconds)
+        self.WECHAT_TIMEOUT = float(_env("WECHAT_TIMEOUT", "5"))
+        self.WECHAT_MAX_RETRIES = int(_env("WECHAT_MAX_RETRIES", "2"))
+        self.WECHAT_RETRY_BACKOFF = float(_env("WECHAT_RETRY_BACKOFF", "0.5"))
+        # WeChat Work (staff alerts and answers); unset = console only
+        self.WECOM_CORP_ID = _env("WECOM_CORP_ID")
+        self.WECOM_SECRET = _env("WECOM_SECRET")
+        self.WECOM_AGENT_ID = _env("WECOM_AGENT_ID")
+        self.WECOM_TOKEN = _env("WECOM_TOKEN")
+        self.WECOM_AES_KEY = _env("WECOM_AES_KEY")
+        self.SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "0") == "1"
+        self.UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 
     @property
     def embedded(self) -> bool:
@@ -73,6 +86,11 @@ class TestConfig(Config):
         self.WXA_APP_SECRET = "test-wxa-secret"
         self.EMBEDDED_WORKER = False
         self.CHECK_MIGRATIONS = False
+        self.WECHAT_RETRY_BACKOFF = 0.01  # retries are tested; their sleeps need not be real
+        for name in ("WECOM_CORP_ID", "WECOM_SECRET", "WECOM_AGENT_ID", "WECOM_TOKEN", "WECOM_AES_KEY"):
+            setattr(self, name, None)  # tests configure WeChat Work explicitly
+        self.SESSION_COOKIE_SECURE = False
+        self.UPLOAD_DIR = tempfile.mkdtemp(prefix="linli-test-uploads-")
         if self.SQLALCHEMY_DATABASE_URI == "sqlite://":
             from sqlalchemy.pool import StaticPool
 
