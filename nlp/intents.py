@@ -11,7 +11,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from nlp.resources import cues, intents
+from nlp.resources import classes, cues, intents
 
 INTENTS = (
     "repair", "complaint", "wish", "parking_query", "car_notice", "booking_create",
@@ -31,11 +31,13 @@ class _Cues:
     patterns: tuple[tuple[re.Pattern[str], float], ...]  # phrase patterns (regular expressions)
     requires: re.Pattern[str] | None  # a domain anchor; without it the evidence is damped
     slot_weights: dict[str, float]
+    combos: tuple[tuple[tuple[str, ...], float], ...] = ()  # word classes that must all occur
 
 
 @dataclass(frozen=True)
 class _Model:
     cues: dict[str, _Cues]
+    classes: dict[str, re.Pattern[str]]  # word class -> lookahead over its fragments
     exemplars: list[str]
     exemplar_intents: list[str]
     negators: tuple[str, ...]
@@ -83,6 +85,10 @@ def _build(mask_exemplar: Any) -> _Model:
             ),
             slot_weights={k: float(v) for k, v in (spec.get("slots") or {}).items()},
             requires=re.compile(spec["requires"]) if spec.get("requires") else None,
+            combos=tuple(
+                (tuple(str(c).split("+")), float(v))
+                for c, v in (spec.get("combos") or {}).items()
+            ),
         )
         for example in spec.get("exemplars") or []:
             exemplars.append(mask_exemplar(str(example)))
@@ -90,6 +96,10 @@ def _build(mask_exemplar: Any) -> _Model:
     thresholds = extra["thresholds"]
     return _Model(
         cues=per_intent,
+        classes={
+            name: re.compile("(?=(" + "|".join(f"(?:{part})" for part in parts) + "))")
+            for name, parts in classes().items()
+        },
         exemplars=exemplars,
         exemplar_intents=owners,
         negators=tuple(sorted(extra["negators"], key=len, reverse=True)),
@@ -174,6 +184,17 @@ def _evidence(m: _Model, spec: _Cues, text: str, tokens: list[tuple[str, int]]) 
     return positive[0] + SECONDARY * sum(positive[1:]) + negative
 
 
+def _class_hits(m: _Model, text: str) -> set[str]:
+    """The word classes with at least one occurrence in text that no negator precedes."""
+    hits = set()
+    for name, pattern in m.classes.items():
+        for hit in pattern.finditer(text):
+            if hit.group(1) and not _negated(text, hit.start(), m.negators):
+                hits.add(name)
+                break
+    return hits
+
+
 def _resolved(m: _Model, text: str) -> bool:
     """True when the message reports a problem as already fixed (and does not ask about it)."""
     for hit in m.resolved.finditer(text):
@@ -208,7 +229,18 @@ def score(
     """Raw score of each intent: cues over `text`, exemplar similarity over `masked`."""
     lowered = text.lower()
     scores = {name: _evidence(m, spec, lowered, tokens) for name, spec in m.cues.items()}
+    hits = _class_hits(m, lowered)
     for name, spec in m.cues.items():
+        # Class evidence (an object plus a failure, a wish verb plus a facility) carries
+        # messages whose exact phrases the cue lists do not know.
+        weights = [w for names, w in spec.combos if all(c in hits for c in names)]
+        scores[name] += sum(w for w in weights if w < 0)  # counter-evidence, e.g. a neighbour
+        weights = [w for w in weights if w > 0]
+        if weights:
+            # A floor, not a bonus: messages whose cues already say more keep their score.
+            best = max(weights)
+            if scores[name] < best:
+                scores[name] = best + SECONDARY * max(scores[name], 0.0)
         scores[name] += sum(w for slot, w in spec.slot_weights.items() if slot in present)
         if spec.requires is not None and not spec.requires.search(lowered) and scores[name] > 0:
             scores[name] *= UNANCHORED

@@ -82,6 +82,11 @@ def cues() -> dict[str, Any]:
     return _load_once("cues", lambda: _read_yaml("cues.yaml"))
 
 
+def classes() -> dict[str, list[str]]:
+    """Word classes (object, failure, nuisance, wish verb, facility...) from classes.yaml."""
+    return _load_once("classes", lambda: _read_yaml("classes.yaml"))
+
+
 def typo_fixer() -> Replacer:
     """Replacer for pinyin-input typos (typos.tsv)."""
     return _load_once("typos", lambda: Replacer.from_pairs(_read_pairs("typos.tsv")))
