@@ -10,4 +10,7 @@ def init_app(app: Flask) -> None:
     from bots.simulator import chat_command  # noqa: PLC0415
 
     app.register_blueprint(bp)
+    from bots.wecom import bp as wecom_bp  # noqa: PLC0415 - staff answers from WeChat Work
+
+    app.register_blueprint(wecom_bp)
     app.cli.add_command(chat_command)
