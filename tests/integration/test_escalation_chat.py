@@ -1,0 +1,166 @@
+"""Handoff triggers and conversation states, driven through the real /wechat endpoint with signed XML."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from wechat_post import WeChatServer, text_xml
+
+from app.extensions import db
+from app.models import Conversation, Message
+from app.models.escalations import Escalation
+from app.services import escalations
+from app.services.chat import HELP_MENU
+from workers.escalation_jobs import alert_staff
+
+
+@pytest.fixture
+def wx(client, app):
+    return WeChatServer(client, app.config["WECHAT_TOKEN"])
+
+
+@pytest.fixture
+def wang(make_resident):
+    return make_resident("1", "1", "101", name="王阿姨", openid="o_wang")
+
+
+def _conversation(openid: str = "o_wang") -> Conversation:
+    db.session.expire_all()
+    return db.session.scalar(select(Conversation).where(Conversation.openid == openid))
+
+
+def _escalations() -> list[Escalation]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Escalation).order_by(Escalation.id)))
+
+
+def test_human_intent_hands_off_and_the_bot_then_stays_silent(wx, wang, make_staff):
+    assert wx.say("o_wang", "我要找物业的人").startswith(escalations.HUMAN_REPLY)
+    [esc] = _escalations()
+    assert (esc.trigger, esc.status, esc.urgent, esc.building) == ("human", "waiting", False, "1")
+    assert esc.trigger_message_id is not None and esc.first_response_due > esc.created_at
+    assert _conversation().state == "waiting_for_staff"
+    # while staff hold the conversation the bot says nothing at all
+    assert wx.say("o_wang", "你好") is None
+    assert wx.say("o_wang", "3号楼电梯坏了") is None
+    staff = make_staff("property")
+    escalations.claim(db.session, esc.id, staff)
+    db.session.commit()
+    assert _conversation().state == "with_staff"
+    assert wx.say("o_wang", "今天天气怎么样") is None
+    assert len(_escalations()) == 1  # messages during the handoff make no new escalation
+
+
+def test_the_bot_takes_over_again_after_resolution(wx, wang, make_staff, run_jobs, fake_wechat):
+    wx.say("o_wang", "转人工")
+    [esc] = _escalations()
+    staff = make_staff("property")
+    escalations.resolve(db.session, esc.id, staff)
+    db.session.commit()
+    assert _conversation().state == "resolved"
+    run_jobs()  # the satisfaction question goes out
+    assert any(escalations.SATISFACTION_QUESTION in m["text"]["content"]
+               for m in fake_wechat.sent_messages("custom"))
+    assert wx.say("o_wang", "1") == escalations.SATISFACTION_THANKS
+    assert _escalations()[0].satisfaction == 1
+    assert _conversation().state == "bot"
+    assert wx.say("o_wang", "你好").startswith("王阿姨，您好")  # the bot, not the old agent
+    assert wx.say("o_wang", "转人工").startswith(escalations.HUMAN_REPLY)  # a new handoff is a new escalation
+    assert len(_escalations()) == 2
+
+
+def test_two_fallbacks_in_a_row_hand_off_but_one_does_not(wx, wang):
+    assert wx.say("o_wang", "给我讲个笑话") == HELP_MENU  # first: the bot asks to rephrase
+    assert wx.say("o_wang", "你好").startswith("王阿姨")  # an understood message resets the count
+    assert wx.say("o_wang", "给我讲个笑话") == HELP_MENU
+    assert _escalations() == []
+    assert wx.say("o_wang", "阿斯顿发生").startswith(escalations.FALLBACK_REPLY)
+    [esc] = _escalations()
+    assert esc.trigger == "fallback" and esc.summary == "阿斯顿发生"
+
+
+@pytest.mark.parametrize("word", ["燃气味", "着火", "电梯困人", "有人晕倒"])
+def test_safety_words_escalate_urgently_with_advice(wx, wang, make_staff, run_jobs, fake_wechat, app,
+                                                     monkeypatch, word):
+    monkeypatch.setitem(app.config, "WECOM_CORP_ID", "wwcorp")
+    monkeypatch.setitem(app.config, "WECOM_SECRET", "wecom-secret")
+    monkeypatch.setitem(app.config, "WECOM_AGENT_ID", "1000002")
+    app.extensions.get("wechat_clients", {}).pop("wecom", None)
+    staff = make_staff("property", buildings=["1"])
+    staff.wecom_userid = "li_wecom"
+    far = make_staff("property", buildings=["9"])
+    far.wecom_userid = "far_wecom"
+    db.session.commit()
+    answer = wx.say("o_wang", f"家里{word}了快来人")
+    assert answer == escalations.SAFETY_ADVICE[word] + escalations.SAFETY_TAIL
+    [esc] = _escalations()
+    assert esc.urgent and esc.trigger == "safety"
+    assert (esc.first_response_due - esc.created_at).total_seconds() == 5 * 60  # wall clock, not office hours
+    run_jobs()
+    alerts = fake_wechat.sent_messages("wecom")
+    assert [a["touser"] for a in alerts] == ["li_wecom"]  # only staff whose scope covers building 1
+    assert alerts[0]["text"]["content"].startswith(f"【紧急】转人工 #{esc.id}")
+    assert _escalations()[0].alert_channel == "wecom"
+    app.extensions.get("wechat_clients", {}).pop("wecom", None)
+
+
+def test_safety_words_are_answered_even_while_staff_hold_the_conversation(wx, wang, run_jobs):
+    wx.say("o_wang", "转人工")
+    assert wx.say("o_wang", "随便说说") is None
+    assert wx.say("o_wang", "楼道里有燃气味").startswith(escalations.SAFETY_ADVICE["燃气味"])
+    [esc] = _escalations()  # the open escalation became urgent; no second one
+    assert esc.urgent and esc.trigger == "safety"
+
+
+def test_without_wecom_the_alert_stays_in_the_console(wx, wang, run_jobs, fake_wechat):
+    wx.say("o_wang", "转人工")
+    run_jobs()
+    assert _escalations()[0].alert_channel == "console"
+    assert fake_wechat.sent_messages("wecom") == []
+
+
+def test_wechat_retries_and_job_reruns_never_escalate_twice(wx, wang, run_jobs, app, fake_wechat):
+    xml = text_xml("o_wang", "转人工", msg_id=990_001)
+    first = wx.reply(wx.post(xml))["Content"]
+    for _ in range(3):  # WeChat's retries of the same MsgId
+        assert wx.reply(wx.post(xml))["Content"] == first
+    [esc] = _escalations()
+    run_jobs()
+    # the alert job run again by RQ: claimed once, sent once
+    assert alert_staff(esc.id) == "already_alerted"
+    # the chat core run again on the same inbound message (a rerun job): same escalation back
+    conversation = _conversation()
+    message = db.session.scalar(select(Message).where(Message.wechat_msg_id == "990001"))
+    conversation.state = "bot"
+    esc.status = "resolved"
+    db.session.flush()
+    again = escalations.escalate(db.session, conversation, trigger="human", text=message.content,
+                                 now=escalations._now())
+    assert again.id == esc.id
+    assert db.session.scalar(select(func.count()).select_from(Escalation)) == 1
+
+
+def test_a_rerun_of_the_deferred_reply_job_escalates_once(wx, wang, app, monkeypatch, run_jobs, fake_wechat):
+    monkeypatch.setitem(app.config, "WECHAT_REPLY_BUDGET_MS", 0)
+    assert wx.post(text_xml("o_wang", "转人工", msg_id=990_002)).get_data(as_text=True) == "success"
+    run_jobs()
+    from workers.chat_jobs import reply_later
+    inbound = db.session.scalar(select(Message).where(Message.wechat_msg_id == "990002"))
+    reply_later(inbound.id)  # RQ delivering the job a second time
+    assert len(_escalations()) == 1
+    assert [m["text"]["content"] for m in fake_wechat.sent_messages("custom")].count(
+        escalations.HUMAN_REPLY) == 1
+    # and a deferred message while staff hold the conversation sends nothing
+    wx.post(text_xml("o_wang", "有人吗", msg_id=990_003))
+    run_jobs()
+    assert len(fake_wechat.sent_messages("custom")) == 1
+
+
+def test_staff_may_take_over_a_conversation_the_bot_is_having(wx, wang, make_staff):
+    wx.say("o_wang", "你好")
+    staff = make_staff("property")
+    esc = escalations.take_over(db.session, _conversation().id, staff)
+    db.session.commit()
+    assert (esc.trigger, esc.status, esc.assignee_id) == ("takeover", "with_staff", staff.id)
+    assert _conversation().state == "with_staff"
+    assert wx.say("o_wang", "你好") is None
