@@ -231,8 +231,11 @@ def score(
     scores = {name: _evidence(m, spec, lowered, tokens) for name, spec in m.cues.items()}
     hits = _class_hits(m, lowered)
     for name, spec in m.cues.items():
+        scores[name] += sum(w for slot, w in spec.slot_weights.items() if slot in present)
+        if spec.requires is not None and not spec.requires.search(lowered) and scores[name] > 0:
+            scores[name] *= UNANCHORED
         # Class evidence (an object plus a failure, a wish verb plus a facility) carries
-        # messages whose exact phrases the cue lists do not know.
+        # messages whose exact phrases the cue lists do not know; it is its own anchor.
         weights = [w for names, w in spec.combos if all(c in hits for c in names)]
         scores[name] += sum(w for w in weights if w < 0)  # counter-evidence, e.g. a neighbour
         weights = [w for w in weights if w > 0]
@@ -241,9 +244,6 @@ def score(
             best = max(weights)
             if scores[name] < best:
                 scores[name] = best + SECONDARY * max(scores[name], 0.0)
-        scores[name] += sum(w for slot, w in spec.slot_weights.items() if slot in present)
-        if spec.requires is not None and not spec.requires.search(lowered) and scores[name] > 0:
-            scores[name] *= UNANCHORED
     for name, similarity in _fuzzy(m, masked).items():
         scores[name] += m.fuzzy_weight * similarity
     if _resolved(m, lowered):
