@@ -243,7 +243,9 @@ def score(
             # A floor, not a bonus: messages whose cues already say more keep their score.
             best = max(weights)
             if scores[name] < best:
-                scores[name] = best + SECONDARY * max(scores[name], 0.0)
+                # Counter-cues (帮我, 给我听) still count against it.
+                extra = scores[name]
+                scores[name] = best + (SECONDARY * extra if extra > 0 else extra)
     for name, similarity in _fuzzy(m, masked).items():
         scores[name] += m.fuzzy_weight * similarity
     if _resolved(m, lowered):

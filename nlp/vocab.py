@@ -92,21 +92,47 @@ def _clean(phrase: str, front: re.Pattern[str], stop: re.Pattern[str]) -> str:
     return head if len(head) >= 2 else phrase
 
 
+def _after_marker(phrase: str) -> str:
+    """The part after the last marker (要是, 改成, 几个...): 地库要是多几个充电桩 -> 充电桩."""
+    cut = 0
+    for m in _marker_pattern().finditer(phrase):
+        if len(phrase) - m.end() >= 2:
+            cut = max(cut, m.end())
+    return phrase[cut:] if cut else phrase
+
+
+@lru_cache(maxsize=1)
+def _marker_pattern() -> re.Pattern[str]:
+    words = lexicon()["facility"].get("markers") or []
+    return re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
+
+
 def facility(text: str) -> str | None:
     """The wished-for facility as a short noun phrase (希望装个自助打印机 -> 自助打印机)."""
     verbs, front, stop, lead, drop, _ = _facility_patterns()
     clauses = [drop.sub("", c) for c in _PUNCT.split(text) if c]
     clauses = [c for c in clauses if c]
     candidates: list[str] = []
+    pending = False  # a verb ended the previous clause: "弄个 那个 充电棚"
     for clause in clauses:
         body = lead.sub("", clause)
+        if pending and len(body) >= 2:
+            candidates.append(_clean(body, front, stop))
+            break
         for m in verbs.finditer(body):
             phrase = _clean(body[m.end():], front, stop)
             if phrase:
                 candidates.append(phrase)
                 break
+            pending = m.end() >= len(body.rstrip("个一几些点吧"))
         if candidates:
             break
+        if body != clause and len(body) >= 2 and not verbs.search(body):
+            # A wish word led the clause in and no verb followed: 想要个露天电影场.
+            phrase = _clean(body, front, stop)
+            if len(phrase) >= 2:
+                candidates.append(phrase)
+                break
     if not candidates:
         for clause in clauses:
             phrase = _clean(lead.sub("", clause), front, stop)
@@ -116,4 +142,8 @@ def facility(text: str) -> str | None:
     if not candidates:
         return None
     phrase = candidates[0]
+    if len(phrase) > 5:
+        trimmed = _clean(_after_marker(phrase), front, stop)
+        if len(trimmed) >= 2:
+            phrase = trimmed
     return phrase[:12] if len(phrase) > 12 else phrase
