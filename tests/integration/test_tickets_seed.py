@@ -1,0 +1,33 @@
+"""The demo seed's ticket step: routing rules and tickets across the lifecycle, idempotent, nothing sent."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.models import OutboxJob
+from app.models.tickets import RoutingRule, Ticket
+from app.services import ticket_dispatch
+from app.services.demo import SEED_STEPS, seed_demo
+from app.services.ticket_demo import seed_tickets
+
+
+def test_seed_builds_rules_and_tickets_in_every_state_once(app, db_session):
+    assert seed_tickets in SEED_STEPS
+    seed_demo(db_session)
+    db_session.commit()
+    states = sorted(db_session.scalars(select(Ticket.status)))
+    assert states == sorted(["submitted", "accepted", "assigned", "in_progress", "resolved", "closed"])
+    urgent = db_session.scalar(select(Ticket).where(Ticket.priority == "urgent"))
+    assert urgent.number.startswith("BX") and urgent.events[0].kind == "created"
+    closed = db_session.scalar(select(Ticket).where(Ticket.status == "closed"))
+    assert [e.to_status for e in closed.events] == ["submitted", "accepted", "assigned", "in_progress", "resolved",
+                                                    "closed"]
+    rules = db_session.scalar(select(func.count()).select_from(RoutingRule))
+    assert rules > 0
+    assert db_session.scalar(select(func.count()).select_from(OutboxJob).where(
+        OutboxJob.func.like("workers.ticket_jobs%"))) == 0  # seeding alerts nobody
+    lift = db_session.scalar(select(Ticket).where(Ticket.category == "elevator"))
+    assert ticket_dispatch.matching_rule(db_session, lift).staff.username == "repair1"
+    seed_demo(db_session)
+    assert db_session.scalar(select(func.count()).select_from(Ticket)) == 6
+    assert db_session.scalar(select(func.count()).select_from(RoutingRule)) == rules
