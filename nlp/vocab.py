@@ -56,8 +56,14 @@ def complaint_category(text: str) -> str:
 
 
 def service(text: str) -> str | None:
-    """Clinic service named in a booking message, if any."""
-    return _earliest_match(text, lexicon()["service"])
+    """Clinic service named in a booking message, if any (a named test or treatment wins
+    over a general word such as 社区医院 or 门诊 that merely says where)."""
+    table = lexicon()["service"]
+    found = _earliest_match(text, table)
+    if found == "general":
+        specific = _earliest_match(text, {k: v for k, v in table.items() if k != "general"})
+        return specific or found
+    return found
 
 
 def parking_kind(text: str) -> str | None:
