@@ -19,6 +19,7 @@ MAX_ID = "int(max=2147483647)"
 POLL_SECONDS = 5
 
 add_nav("console.inbox_list", "转人工", HANDLERS)
+add_nav("console.conversations", "接管对话", HANDLERS)
 
 
 def _filter() -> str:
@@ -179,3 +180,45 @@ def conversation_takeover(conversation_id: int):
         raise
     flash("已接管该会话，机器人暂停回复", "success")
     return redirect(url_for("console.inbox_view", escalation_id=escalation.id), code=303)
+
+
+@bp.get("/conversations")
+@require_role(*HANDLERS)
+def conversations():
+    """Conversations the bot is having, newest first, each with a button to take it over."""
+    staff = current_staff()
+    q = request.args.get("q", "").strip()[:50]
+    rows = inbox.recent_conversations(db.session, staff, q)
+    last = inbox.last_messages(db.session, [c.id for c, _r in rows])
+    return render_template("inbox/conversations.html", rows=rows, last=last, q=q)
+
+
+@bp.get("/inbox/canned")
+@require_role(*HANDLERS)
+def canned_replies():
+    """The community's canned replies; admins add and remove them."""
+    return render_template("inbox/canned.html", canned=svc.canned_replies(db.session, current_staff()))
+
+
+@bp.post("/inbox/canned")
+@require_role("admin")
+def canned_add():
+    """Add a canned reply for the admin's community."""
+    try:
+        svc.add_canned_reply(db.session, current_staff(), request.form.get("title", ""), request.form.get("body", ""))
+        db.session.commit()
+        flash("已添加常用回复", "success")
+    except AppError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    return redirect(url_for("console.canned_replies"), code=303)
+
+
+@bp.post(f"/inbox/canned/<{MAX_ID}:canned_id>/delete")
+@require_role("admin")
+def canned_delete(canned_id: int):
+    """Remove a canned reply of the admin's community."""
+    svc.delete_canned_reply(db.session, current_staff(), canned_id)
+    db.session.commit()
+    flash("已删除", "success")
+    return redirect(url_for("console.canned_replies"), code=303)

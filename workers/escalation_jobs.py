@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.errors import AppError, WeChatError
 from app.models import Conversation, Message, Resident
 from app.models.escalations import OPEN_STATUSES, Escalation
+from app.redis_conn import get_redis
 from app.services import business_hours
 from app.services import escalations as svc
 from app.services.conversations import record_outbound
@@ -25,6 +26,7 @@ from workers.context import job
 
 log = logging.getLogger(__name__)
 DEFAULT_REPLY_LINK = "pages/chat/index"
+PING_EVERY_SECONDS = 300  # one "the resident wrote" ping per conversation per 5 minutes
 
 
 def _app() -> Flask:
@@ -70,6 +72,21 @@ def alert_staff(session: Session, escalation_id: int) -> str:
     users = [s.wecom_userid for s in svc.handlers_for(session, escalation) if s.wecom_userid]
     escalation.alert_channel = _wecom(app, users, text)
     return escalation.alert_channel
+
+
+@job
+def ping_assignee(session: Session, escalation_id: int, text: str) -> str:
+    """Tell the staff member holding a conversation that the resident wrote (at most every few minutes)."""
+    app = _app()
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None or not escalation.is_open or escalation.assignee is None:
+        return "nobody"
+    if not escalation.assignee.wecom_userid:
+        return "console"
+    if not get_redis(app).set(f"escalation:ping:{escalation_id}", 1, nx=True, ex=PING_EVERY_SECONDS):
+        return "throttled"
+    return _wecom(app, [escalation.assignee.wecom_userid],
+                  f"住户有新消息 {escalation.number}（{_where(escalation)}）：“{text[:80]}”")
 
 
 def _resident(session: Session, conversation: Conversation) -> Resident | None:

@@ -166,3 +166,33 @@ def notifications_for(session: Session, messages: list[Message]) -> dict[int, An
     if not ids:
         return {}
     return {n.id: n for n in session.scalars(select(Notification).where(Notification.id.in_(ids)))}
+
+
+def recent_conversations(session: Session, staff: Staff, q: str = "", limit: int = PAGE) -> list:
+    """Conversations the bot is having (newest first) that this staff member may take over; q searches names."""
+    from app.models import Building, Conversation  # noqa: PLC0415
+
+    query = (select(Conversation, Resident).outerjoin(Resident, Conversation.resident_id == Resident.id)
+             .outerjoin(Household, Resident.household_id == Household.id)
+             .outerjoin(Unit, Household.unit_id == Unit.id)
+             .outerjoin(Building, Unit.building_id == Building.id)
+             .where(Conversation.state.in_(("bot", "resolved")), Conversation.last_inbound_at.is_not(None)))
+    query = query.where(or_(Resident.community_id == staff.community_id, Resident.id.is_(None)))
+    scope = [str(b) for b in (staff.building_scope or [])]
+    if scope:
+        query = query.where(Building.number.in_(scope))
+    if q:
+        query = query.where(Resident.name.contains(q, autoescape=True))
+    query = query.options(joinedload(Resident.household).joinedload(Household.unit).joinedload(Unit.building))
+    return list(session.execute(query.order_by(Conversation.last_inbound_at.desc()).limit(limit)).all())
+
+
+def last_messages(session: Session, conversation_ids: list[int]) -> dict[int, str]:
+    """The newest inbound text of each conversation (one query)."""
+    if not conversation_ids:
+        return {}
+    newest = (select(func.max(Message.id)).where(Message.conversation_id.in_(conversation_ids),
+                                                 Message.direction == "in")
+              .group_by(Message.conversation_id))
+    rows = session.execute(select(Message.conversation_id, Message.content).where(Message.id.in_(newest)))
+    return {cid: content for cid, content in rows}

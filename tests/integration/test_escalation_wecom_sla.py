@@ -176,3 +176,21 @@ def test_configured_hours_set_the_due_times_when_staff_are_alerted(app, monkeypa
     escalation = db.session.get(Escalation, escalated)
     expected = bh.due_times(bh.from_config(app.config), escalation.created_at, urgent=False)[0]
     assert escalation.first_response_due == expected
+
+
+def test_the_assignee_hears_of_new_resident_messages_at_most_every_few_minutes(app, wecom, wx, escalated,
+                                                                               run_jobs, fake_wechat):
+    from app.models import Staff
+    from app.services import escalations
+
+    li = db.session.scalar(select(Staff).where(Staff.username == "li"))
+    escalations.claim(db.session, escalated, li)
+    db.session.commit()
+    run_jobs()
+    before = len(fake_wechat.sent_messages("wecom"))
+    assert wx.say("o_wang", "师傅几点到") is None
+    assert wx.say("o_wang", "在吗") is None
+    run_jobs()
+    pings = fake_wechat.sent_messages("wecom")[before:]
+    assert [(p["touser"], p["text"]["content"]) for p in pings] == [
+        ("li_wx", f"住户有新消息 #{escalated}（1幢1单元101 王阿姨）：“师傅几点到”")]

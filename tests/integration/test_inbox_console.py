@@ -12,6 +12,7 @@ from wechat_post import WeChatServer
 from app.extensions import db
 from app.models import Conversation, Message
 from app.models.escalations import CannedReply, Escalation, EscalationNote
+from app.services import escalations
 from app.timeutil import utcnow
 from console.testing import csrf_token, login, post
 
@@ -205,3 +206,48 @@ def test_unbound_users_can_be_answered_and_staff_take_over_any_conversation(app,
     run_jobs()
     assert any(m["touser"] == "o_stranger" for m in fake_wechat.sent_messages("custom"))
     assert wx.say("o_stranger", "要的") is None
+
+
+def test_the_conversations_page_lists_bot_conversations_in_scope_for_takeover(app, wx, make_resident,
+                                                                              make_staff, db_session):
+    make_resident("1", "1", "101", name="王阿姨", openid="o_wang")
+    make_resident("3", "1", "301", name="赵大爷", openid="o_zhao")
+    make_staff("property", username="li", buildings=["1"])
+    db_session.commit()
+    wx.say("o_wang", "3号楼电梯坏了")
+    wx.say("o_zhao", "你好")
+    client = app.test_client()
+    login(client, "li")
+    page = client.get("/console/conversations").get_data(as_text=True)
+    assert "王阿姨" in page and "3号楼电梯坏了" in page and "赵大爷" not in page
+    assert "王阿姨" not in client.get("/console/conversations?q=赵").get_data(as_text=True)
+    wang = db.session.scalar(select(Conversation).where(Conversation.openid == "o_wang"))
+    response = post(client, f"/console/conversations/{wang.id}/takeover")
+    assert response.status_code == 303 and "/console/inbox/" in response.headers["Location"]
+    assert "王阿姨" not in client.get("/console/conversations").get_data(as_text=True)  # staff hold it now
+
+
+def test_admins_manage_canned_replies_and_others_only_use_them(app, setup):
+    admin = app.test_client()
+    login(admin, "boss")
+    post(admin, "/console/inbox/canned", {"title": "停水", "body": "今天下午维修管道，17点前恢复供水"})
+    canned = db.session.scalar(select(CannedReply).where(CannedReply.title == "停水"))
+    li = app.test_client()
+    login(li, "li")
+    assert "17点前恢复供水" in li.get(f"/console/inbox/{setup['wang']}").get_data(as_text=True)
+    assert post(li, "/console/inbox/canned", {"title": "x", "body": "y"}).status_code == 403
+    assert post(li, f"/console/inbox/canned/{canned.id}/delete").status_code == 403
+    page = post(admin, "/console/inbox/canned", {"title": "", "body": ""}, follow_redirects=True)
+    assert "都要填写" in page.get_data(as_text=True)
+    post(admin, f"/console/inbox/canned/{canned.id}/delete")
+    db.session.expire_all()
+    assert db.session.get(CannedReply, canned.id) is None
+
+
+def test_the_demo_seed_adds_canned_replies_once(db_session):
+    from app.services.demo import seed_demo
+
+    seed_demo(db_session)
+    seed_demo(db_session)
+    titles = db_session.scalars(select(CannedReply.title)).all()
+    assert sorted(titles) == sorted(title for title, _body in escalations.DEMO_CANNED)
