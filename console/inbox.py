@@ -7,6 +7,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from app.errors import AppError, ValidationFailed
 from app.extensions import db
 from app.models import Resident
+from app.services import canned_replies as canned
 from app.services import escalation_inbox as inbox
 from app.services import escalations as svc
 from app.timeutil import to_local, utcnow
@@ -88,7 +89,7 @@ def inbox_view(escalation_id: int):
     resident: Resident | None = escalation.resident
     return render_template(
         "inbox/view.html", e=escalation, resident=resident, messages=_messages(escalation.conversation_id),
-        notes=inbox.notes(db.session, escalation.id), canned=svc.canned_replies(db.session, staff),
+        notes=inbox.notes(db.session, escalation.id), canned=canned.canned_replies(db.session, staff),
         context=inbox.resident_context(db.session, resident), breached=inbox.is_breached(escalation),
         colleagues=[s for s in svc.handlers_for(db.session, escalation) if s.id != staff.id],
         poll_seconds=POLL_SECONDS,
@@ -197,7 +198,7 @@ def conversations():
 @require_role(*HANDLERS)
 def canned_replies():
     """The community's canned replies; admins add and remove them."""
-    return render_template("inbox/canned.html", canned=svc.canned_replies(db.session, current_staff()))
+    return render_template("inbox/canned.html", canned=canned.canned_replies(db.session, current_staff()))
 
 
 @bp.post("/inbox/canned")
@@ -205,7 +206,8 @@ def canned_replies():
 def canned_add():
     """Add a canned reply for the admin's community."""
     try:
-        svc.add_canned_reply(db.session, current_staff(), request.form.get("title", ""), request.form.get("body", ""))
+        form = request.form
+        canned.add_canned_reply(db.session, current_staff(), form.get("title", ""), form.get("body", ""))
         db.session.commit()
         flash("已添加常用回复", "success")
     except AppError as err:
@@ -218,7 +220,7 @@ def canned_add():
 @require_role("admin")
 def canned_delete(canned_id: int):
     """Remove a canned reply of the admin's community."""
-    svc.delete_canned_reply(db.session, current_staff(), canned_id)
+    canned.delete_canned_reply(db.session, current_staff(), canned_id)
     db.session.commit()
     flash("已删除", "success")
     return redirect(url_for("console.canned_replies"), code=303)

@@ -17,13 +17,13 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Conversation, Message, Resident, Staff
 from app.models.escalations import (
     OPEN_STATUSES,
-    CannedReply,
     Escalation,
     EscalationNote,
 )
 from app.outbox import enqueue
 from app.services import business_hours
 from app.services.conversations import record_outbound, set_dialog, to_naive_utc
+from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ def take_over(session: Session, conversation_id: int, staff: Staff, now: datetim
     probe.community_id, probe.building = (resident.community_id if resident else None), _building(resident)
     if not can_handle(staff, probe):
         raise Forbidden("这条会话不在您负责的范围内", code="escalation_out_of_scope")
-    return escalate(session, conversation, trigger="takeover", text="工作人员接管", now=now or _now(), staff=staff)
+    return escalate(session, conversation, trigger="takeover", text="工作人员接管", now=now or utcnow(), staff=staff)
 
 
 def _now() -> datetime:
@@ -370,46 +370,3 @@ def supervisors_for(session: Session, escalation: Escalation) -> list[Staff]:
     if escalation.community_id is not None:
         query = query.where(Staff.community_id == escalation.community_id)
     return list(session.scalars(query.order_by(Staff.id)))
-
-
-def canned_replies(session: Session, staff: Staff) -> list[CannedReply]:
-    """Canned replies of the staff member's community and the shared ones."""
-    return list(session.scalars(select(CannedReply).where(
-        (CannedReply.community_id == staff.community_id) | CannedReply.community_id.is_(None))
-        .order_by(CannedReply.id)))
-
-
-def add_canned_reply(session: Session, staff: Staff, title: str, body: str) -> CannedReply:
-    """A new canned reply for the staff member's community."""
-    title, body = (title or "").strip(), (body or "").strip()
-    if not title or len(title) > 50 or not body or len(body) > MAX_REPLY:
-        raise ValidationFailed("标题（50 字内）和内容（1000 字内）都要填写", code="bad_canned_reply")
-    canned = CannedReply(community_id=staff.community_id, title=title, body=body)
-    session.add(canned)
-    session.flush()
-    return canned
-
-
-def delete_canned_reply(session: Session, staff: Staff, canned_id: int) -> None:
-    """Remove a canned reply of the staff member's community (shared ones and others' stay)."""
-    canned = session.get(CannedReply, canned_id)
-    if canned is None or canned.community_id != staff.community_id:
-        raise NotFound("没有找到这条常用回复", code="canned_reply_not_found")
-    session.delete(canned)
-    session.flush()
-
-
-DEMO_CANNED = (
-    ("已收到", "您好，您的问题我们已经收到，正在为您处理，请稍候。"),
-    ("上门时间", "维修师傅今天下午两点到五点之间上门，请家里留人，谢谢配合。"),
-    ("停水通知", "今天小区管道维修临时停水，预计17点前恢复供水，给您带来不便敬请谅解。"),
-    ("物业电话", "如有急事可直接拨打物业服务中心电话，24小时有人值班。"),
-)
-
-
-def seed_canned_replies(session: Session, community) -> None:
-    """Demo seed step: a few canned replies for the community (only the missing ones)."""
-    have = set(session.scalars(select(CannedReply.title).where(CannedReply.community_id == community.id)))
-    session.add_all(CannedReply(community_id=community.id, title=title, body=body)
-                    for title, body in DEMO_CANNED if title not in have)
-    session.flush()

@@ -11,6 +11,7 @@ from app.models import Conversation, Message
 from app.models.escalations import Escalation
 from app.services import escalations
 from app.services.chat import HELP_MENU
+from app.timeutil import utcnow
 from workers.escalation_jobs import alert_staff
 
 
@@ -135,7 +136,7 @@ def test_wechat_retries_and_job_reruns_never_escalate_twice(wx, wang, run_jobs, 
     esc.status = "resolved"
     db.session.flush()
     again = escalations.escalate(db.session, conversation, trigger="human", text=message.content,
-                                 now=escalations._now())
+                                 now=utcnow())
     assert again.id == esc.id
     assert db.session.scalar(select(func.count()).select_from(Escalation)) == 1
 

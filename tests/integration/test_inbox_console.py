@@ -12,7 +12,7 @@ from wechat_post import WeChatServer
 from app.extensions import db
 from app.models import Conversation, Message
 from app.models.escalations import CannedReply, Escalation, EscalationNote
-from app.services import escalations
+from app.services import canned_replies
 from app.timeutil import utcnow
 from console.testing import csrf_token, login, post
 
@@ -250,4 +250,4 @@ def test_the_demo_seed_adds_canned_replies_once(db_session):
     seed_demo(db_session)
     seed_demo(db_session)
     titles = db_session.scalars(select(CannedReply.title)).all()
-    assert sorted(titles) == sorted(title for title, _body in escalations.DEMO_CANNED)
+    assert sorted(titles) == sorted(title for title, _body in canned_replies.DEMO_CANNED)
