@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from app.models import Community, Resident, Staff, Tag, resident_tag
-from app.services import escalations, ticket_demo
+from app.services import canned_replies, ticket_demo
 from app.services.roster import HouseholdIndex
 from app.services.tags import refresh_all
 from app.timeutil import local_now
@@ -254,7 +254,7 @@ def seed_system_tags(session: Session, community: Community) -> None:
 SEED_STEPS: list[Callable[[Session, Community], None]] = [
     seed_buildings, seed_residents, seed_tags, seed_staff, seed_system_tags,
 ]
-SEED_STEPS.append(escalations.seed_canned_replies)
+SEED_STEPS.append(canned_replies.seed_canned_replies)
 SEED_STEPS.append(ticket_demo.seed_tickets)
 
 
