@@ -61,6 +61,7 @@ class Config:
         self.WECOM_AES_KEY = _env("WECOM_AES_KEY")
         self.SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "0") == "1"
         self.UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+        self.PARKING_STALE_MINUTES = int(_env("PARKING_STALE_MINUTES", "10"))  # older counts are "stale"
 
     @property
     def embedded(self) -> bool:

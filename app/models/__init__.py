@@ -14,3 +14,4 @@ from app.models.notifications import Notification, NotificationPreference, Subsc
 from app.models.campaigns import Campaign, Delivery  # noqa: E402,F401
 from app.models.tickets import RoutingRule, Ticket, TicketEvent, TicketFollower, TicketPhoto, TicketRating  # noqa: E402,F401
 from app.models.escalations import CannedReply, Escalation, EscalationNote  # noqa: E402,F401
+from app.models.parking import CarNotice, OccupancyEvent, ParkingDevice, ParkingSpace, ParkingZone, Vehicle, ZoneSample  # noqa: E402,F401

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import AppError
 from app.models import Conversation, Resident
-from app.services import binding, dialog, escalations
+from app.services import binding, car_notices, dialog, escalations
 from app.services.conversations import get_conversation, set_dialog, touch_inbound
 from app.services.rooms import find_phone, parse_room
 from app.timeutil import SHANGHAI, local_now
@@ -116,6 +116,9 @@ def _answer(session: Session, conversation: Conversation, text: str, resident: R
         set_dialog(conversation, last_intent={"intent": parsed.intent,
                                               "confidence": round(float(parsed.confidence), 3),
                                               "slots": dict(parsed.slots)})
+    reply = car_notices.owner_reply(session, resident, text, now) if text in car_notices.DONE_WORDS else None
+    if reply is not None:  # a car owner's 已处理 to a notice about their car
+        return reply
     reply = dialog.respond(session, conversation, resident, text, parsed, now)
     if reply is not None:
         return reply
