@@ -16,7 +16,7 @@ from miniprogram_api.openapi import api_route, build_document, json_body
 from miniprogram_api.schemas import COMPONENTS, ERROR_RESPONSES, ref
 from miniprogram_api.tokens import current_openid, issue_token
 
-ROUTE_MODULES = ("views_auth", "views_me", "notifications", "tickets")
+ROUTE_MODULES = ("views_auth", "views_me", "notifications", "tickets", "wishes")
 
 __all__ = [
     "COMPONENTS", "ERROR_RESPONSES", "PREFIX", "ROUTE_MODULES", "api_route", "bp", "build_document",

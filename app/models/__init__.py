@@ -16,3 +16,4 @@ from app.models.tickets import RoutingRule, Ticket, TicketEvent, TicketFollower,
 from app.models.escalations import CannedReply, Escalation, EscalationNote  # noqa: E402,F401
 from app.models.parking import CarNotice, OccupancyEvent, ParkingDevice, ParkingSpace, ParkingZone, Vehicle, ZoneSample  # noqa: E402,F401
 from app.models.clinic import Booking, ClinicPlace, ClinicService, FamilyDoctorTeam, HealthRecord, Measurement, Provider, ScheduleTemplate, Slot, WaitlistEntry  # noqa: E402,F401
+from app.models.wishes import FacilityItem, FacilityRating, Wish, WishComment, WishEvent, WishFollower, WishMilestone, WishSupport, WishThreshold  # noqa: E402,F401

@@ -256,6 +256,9 @@ SEED_STEPS: list[Callable[[Session, Community], None]] = [
 ]
 SEED_STEPS.append(canned_replies.seed_canned_replies)
 SEED_STEPS.append(ticket_demo.seed_tickets)
+from app.services import wish_demo  # noqa: E402 - appended seed step
+
+SEED_STEPS.append(wish_demo.seed_wishes)
 
 
 # ---- running the seed ---------------------------------------------------------------

@@ -23,7 +23,7 @@ from app.services.conversations import set_dialog
 
 log = logging.getLogger(__name__)
 
-FLOW_MODULES: list[str] = ["app.services.ticket_chat"]  # append yours: "app.services.wish_chat"
+FLOW_MODULES: list[str] = ["app.services.ticket_chat", "app.services.wish_chat"]  # append yours
 FLOW_MODULES.append("app.services.parking_chat")
 IDLE_MINUTES = 30
 MAX_REASKS = 2  # re-asks of one question; the next unusable answer offers a person
