@@ -8,6 +8,8 @@ from functools import lru_cache
 from nlp.resources import lexicon
 
 _PUNCT = re.compile(r"[，,。.！!？?；;、~～\s…]+")
+# A clause that ends on one of these says where (在车棚那边), not what is wished for.
+_LOCATIVE = re.compile(r"(那边|这边|那儿|这儿|那里|这里|旁边|附近|周边|周围|里面|外面|门口|楼下|边上)$")
 
 
 def _first_match(text: str, table: dict[str, list[str]]) -> str | None:
@@ -52,7 +54,13 @@ def repair_category(text: str) -> str:
 
 def complaint_category(text: str) -> str:
     """Category of a complaint message; "other" when no vocabulary word occurs."""
-    return _first_match(_without_ignored(text), lexicon()["complaint_category"]) or "other"
+    text = _without_ignored(text)
+    table = lexicon()
+    return (
+        _first_match(text, table["complaint_category"])
+        or _first_match(text, table.get("complaint_category_weak") or {})
+        or "other"
+    )
 
 
 def service(text: str) -> str | None:
@@ -133,7 +141,7 @@ def facility(text: str) -> str | None:
             pending = m.end() >= len(body.rstrip("个一几些点吧"))
         if candidates:
             break
-        if body != clause and len(body) >= 2 and not verbs.search(body):
+        if body != clause and len(body) >= 2 and not verbs.search(body) and not _LOCATIVE.search(body):
             # A wish word led the clause in and no verb followed: 想要个露天电影场.
             phrase = _clean(body, front, stop)
             if len(phrase) >= 2:
