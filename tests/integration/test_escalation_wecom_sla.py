@@ -84,6 +84,11 @@ def test_staff_answer_from_wechat_work_by_quoting_the_number(client, wecom, esca
     assert escalation.status == "with_staff" and escalation.first_response_at is not None
 
 
+def test_full_width_quotes_work_too(client, wecom, escalated):
+    status, text = staff_says(client, wecom, "li_wx", f"＃{escalated}：好的，马上安排")
+    assert text.startswith(f"已发送给住户（#{escalated}）")
+
+
 def test_wechat_work_refuses_unknown_staff_unquoted_text_and_other_scopes(client, wecom, escalated):
     assert staff_says(client, wecom, "nobody", f"#{escalated} hi")[1].startswith("您的企业微信账号还没有关联")
     assert staff_says(client, wecom, "li_wx", "师傅下午到")[1].startswith("请以转人工编号开头")

@@ -94,7 +94,8 @@ def test_claim_reply_resolve_and_the_reply_reaches_wechat(app, setup, wx, run_jo
     assert wx.say("o_wang", "你好").startswith("王阿姨")  # the bot is back
 
 
-def test_outside_the_window_the_reply_goes_as_a_template_message(app, setup, run_jobs, fake_wechat):
+def test_outside_the_window_the_reply_goes_as_a_template_message(app, setup, run_jobs, fake_wechat, monkeypatch):
+    monkeypatch.setitem(app.config, "ESCALATION_REPLY_LINK", "https://linli.example/chat")
     e = _esc(setup["wang"])
     conversation = db.session.get(Conversation, e.conversation_id)
     conversation.last_inbound_at = utcnow() - timedelta(days=3)
@@ -105,6 +106,7 @@ def test_outside_the_window_the_reply_goes_as_a_template_message(app, setup, run
     run_jobs()
     [template] = [m for m in fake_wechat.sent_messages("template") if m["touser"] == "o_wang"]
     assert "您的问题已经处理" in template["data"]["first"]["value"]
+    assert template["url"] == "https://linli.example/chat"  # the link to read the whole conversation
     poll = client.get(f"/console/api/inbox/{e.id}").get_json()
     assert [m["delivery"] for m in poll["messages"] if m["who"] == "staff"] == ["已送达（模板消息）"]
 
