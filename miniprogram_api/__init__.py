@@ -17,6 +17,7 @@ from miniprogram_api.schemas import COMPONENTS, ERROR_RESPONSES, ref
 from miniprogram_api.tokens import current_openid, issue_token
 
 ROUTE_MODULES = ("views_auth", "views_me", "notifications", "tickets", "wishes")
+ROUTE_MODULES += ("parking", "parking_events")
 
 __all__ = [
     "COMPONENTS", "ERROR_RESPONSES", "PREFIX", "ROUTE_MODULES", "api_route", "bp", "build_document",
