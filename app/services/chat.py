@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import AppError
 from app.models import Conversation, Resident
-from app.services import binding, car_notices, dialog, escalations
+from app.services import binding, car_notices, dialog, escalations, wish_chat
 from app.services.conversations import get_conversation, set_dialog, touch_inbound
 from app.services.rooms import find_phone, parse_room
 from app.timeutil import SHANGHAI, local_now
@@ -130,6 +130,8 @@ def _answer(session: Session, conversation: Conversation, text: str, resident: R
         return f"{name}您好！我是小区的邻里助手，有什么可以帮您？\n\n{help_menu(resident)}"
     if intent == "human":
         return HUMAN_REPLY
+    if intent in (None, "out_of_scope") and wish_chat.asks_status(text):  # 我的心愿有进展吗
+        return wish_chat.status_reply(session, resident)
     return help_menu(resident)
 
 

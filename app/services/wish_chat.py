@@ -24,6 +24,7 @@ NEW_WORDS = frozenset({"新建", "新提", "新的", "单独", "单独提交", "
                        "我要新建"})
 WISH_WORDS = ("心愿", "愿望", "许愿", "许的愿")
 SHRUGS = ("不知道", "随便", "没想好", "什么")
+STATUS_WORDS = ("进展", "进度", "怎么样", "结果", "到哪", "如何", "状态", "有消息", "批了", "通过了")
 
 
 def _guard(turn: Turn) -> str | None:
@@ -162,6 +163,11 @@ def status_reply(session: Session, resident: Resident | None) -> str:
     if any(w.status == "completed" for w in rows):
         lines.append("已建成的设施欢迎在小程序里打分评价。")
     return "\n".join(lines)
+
+
+def asks_status(text: str) -> bool:
+    """Whether a message the parser did not place asks how one's wishes stand (我的心愿有进展吗)."""
+    return any(w in text for w in WISH_WORDS) and any(w in text for w in STATUS_WORDS)
 
 
 def _status(turn: Turn) -> str:

@@ -9,13 +9,16 @@ from selenium.webdriver.support.ui import WebDriverWait
 from app.extensions import db
 from app.models.wishes import Wish
 from app.services import chat, wishes
+from app.services.notify import set_preferences
 
 
 def test_committee_accepts_and_posts_a_milestone_and_every_supporter_is_told(
         browser, live_server, db_session, make_resident, make_staff, run_jobs, fake_wechat):
     wang = make_resident("3", "2", "1201", name="王阿姨", openid="o_wang")
-    make_resident("3", "2", "1202", name="李叔叔", openid="o_li")
-    make_resident("5", "1", "301", name="张奶奶", openid="o_zhang")
+    supporters = [wang, make_resident("3", "2", "1202", name="李叔叔", openid="o_li"),
+                  make_resident("5", "1", "301", name="张奶奶", openid="o_zhang")]
+    for resident in supporters:  # delivered now whatever the wall clock says (no 22:00–07:00 deferral)
+        set_preferences(db_session, resident.id, quiet_hours=False)
     wishes.set_threshold(db_session, wang.community_id, mode="absolute", value=3)
     chat.handle_text(db_session, channel="oa", openid="o_wang", text="希望装个自助打印机")
     chat.handle_text(db_session, channel="oa", openid="o_wang", text="确认")

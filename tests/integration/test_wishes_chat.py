@@ -110,3 +110,11 @@ def test_similar_titles_are_found_across_wording(db_session, wang, li):
     wish = wishes.create_wish(db_session, wang, title="篮球场")
     assert wishes.similar_wishes(db_session, wang.community_id, title="小区篮球场") == [wish]
     assert wishes.similar_wishes(db_session, wang.community_id, title="游泳池") == []
+
+
+def test_wish_status_in_words_the_parser_does_not_place(wx, wang):
+    assert "还没有提过或支持过心愿" in wx.say("o_wang", "我的心愿有进展吗")
+    wx.say("o_wang", "希望装个自助打印机")
+    wx.say("o_wang", "确认")
+    assert "「自助打印机」征集支持中" in wx.say("o_wang", "心愿的进度")
+    assert "「自助打印机」征集支持中" in wx.say("o_wang", "我报修的水管修好了没")  # tickets, then open wishes

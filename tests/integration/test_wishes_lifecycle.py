@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Notification
 from app.models.wishes import FacilityItem, Wish, WishFollower, WishSupport
 from app.services import wish_catalogue, wish_review, wishes
+from app.services.notify import set_preferences
 
 
 @pytest.fixture
@@ -18,6 +19,8 @@ def people(make_resident, make_community, db_session):
     residents = [make_resident(b, "1", r, name=n, openid=f"o_{i}", community=community)
                  for i, (b, r, n) in enumerate((("3", "101", "王阿姨"), ("3", "102", "李叔叔"), ("5", "201", "张奶奶"),
                                                 ("5", "202", "赵大爷")))]
+    for resident in residents:  # delivered now whatever the wall clock says (no 22:00–07:00 deferral)
+        set_preferences(db_session, resident.id, quiet_hours=False)
     db_session.commit()
     return residents
 
@@ -193,3 +196,17 @@ def test_catalogue_editing_and_matching(db_session, people):
     assert wish_catalogue.match_item(db_session, cid, "自动售货机") is None
     assert db_session.scalar(select(func.count()).select_from(Wish)) == 0
     assert db_session.scalar(select(func.count()).select_from(WishFollower)) == 0
+
+
+def test_many_steps_in_one_day_fall_into_the_daily_digest(db_session, people, committee, run_jobs):
+    made = [wishes.create_wish(db_session, people[1], title=f"心愿{n}") for n in range(7)]
+    db_session.commit()
+    for wish in made:
+        wish_review.accept(db_session, wish.id, committee)
+    db_session.commit()
+    run_jobs()
+    run_jobs()
+    db.session.expire_all()
+    statuses = list(db.session.scalars(select(Notification.status).where(Notification.resident_id == people[1].id)
+                                       .order_by(Notification.id)))
+    assert len(statuses) == 7 and statuses.count("sent") == 5 and statuses.count("digest") == 2
