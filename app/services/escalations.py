@@ -206,6 +206,8 @@ def escalate(session: Session, conversation: Conversation, *, trigger: str, text
             raise
         return existing
     conversation.state = STATE_FOR[escalation.status]
+    if (conversation.dialog or {}).get("flow") not in (None, "binding"):
+        set_dialog(conversation, flow=None, form=None)  # staff take over: a half-filled form is not resumed
     if staff is None:
         enqueue(session, ALERT_JOB, escalation.id, queue="high")
     session.flush()

@@ -165,3 +165,14 @@ def test_staff_may_take_over_a_conversation_the_bot_is_having(wx, wang, make_sta
     assert (esc.trigger, esc.status, esc.assignee_id) == ("takeover", "with_staff", staff.id)
     assert _conversation().state == "with_staff"
     assert wx.say("o_wang", "你好") is None
+
+
+def test_asking_for_a_person_in_the_middle_of_a_form_ends_the_form(wx, wang):
+    wx.say("o_wang", "你好")
+    conversation = _conversation()
+    conversation.dialog = {"flow": "repair", "form": {"slots": {"category": "water"}, "step": "collect"}}
+    db.session.commit()
+    assert wx.say("o_wang", "转人工") == escalations.HUMAN_REPLY
+    conversation = _conversation()
+    assert conversation.state == "waiting_for_staff"
+    assert "flow" not in conversation.dialog and "form" not in conversation.dialog
