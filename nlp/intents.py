@@ -21,6 +21,7 @@ FALLBACK = "out_of_scope"
 SECONDARY = 0.4  # share of each further cue's weight added to the strongest one
 UNANCHORED = 0.3  # evidence kept by an intent whose domain anchor is missing
 TIE = 0.3  # within a family, scores this close count as a tie
+_NOT_NEGATING_BIE = set("识区特分告级类性个差辨鉴派离道送惜临")  # ...别 that is not "don't"
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,8 @@ def _negated(text: str, start: int, negators: tuple[str, ...]) -> bool:
         return False
     if before.endswith(("是", "再", "太", "会", "能", "用")):
         before = before[:-1]
+    if before.endswith("别") and before[-2:-1] in _NOT_NEGATING_BIE:
+        return False  # 识别坏了, 特别慢: 别 is part of a word here
     return before.endswith(negators)
 
 

@@ -27,6 +27,12 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
         ("客厅墙皮起鼓了一大片", "other"),
         ("人行道地砖碎了好几块", "other"),
         ("井盖丢了 晚上走路容易掉下去", "other"),
+        ("小区大门的人脸识别坏了进不去", "door"),
+        ("门铃按了不响", "door"),
+        ("走廊的灯一闪一闪的", "lighting"),
+        ("电梯下行的时候突然一沉", "elevator"),
+        ("阳台墙面起了好多泡", "other"),
+        ("台阶缺了一块水泥", "other"),
     ],
 )
 def test_object_plus_failure_is_a_repair(text, category):
@@ -43,6 +49,13 @@ def test_object_plus_failure_is_a_repair(text, category):
         ("物业办事拖拖拉拉 打电话也没人接", "service"),
         ("早上六点就有人在楼下跳操 音乐放得震天响", "noise"),
         ("楼上小孩在家拍球 咚咚咚的", "noise"),
+        ("隔壁棋牌室打牌到凌晨 吆喝声不断", "noise"),
+        ("广场舞音响开得太大声了", "noise"),
+        ("保安上班时间在门卫室睡觉", "service"),
+        ("保安半夜对着业主大吼大叫", "service"),
+        ("对门养的柯基见人就咬", "pets"),
+        ("有人用望远镜往我家看", "other"),
+        ("物业收费不开发票", "service"),
     ],
 )
 def test_community_nuisance_is_a_complaint(text, category):
@@ -92,3 +105,25 @@ def test_a_neighbours_nuisance_is_not_a_repair():
 
 def test_negated_failure_is_not_a_repair():
     assert parse("电梯没坏 就是有点慢", now=NOW).intent != "repair"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["昨天报的漏水 师傅几点来", "下水道报修都三天了", "我家漏水的事跟进得怎么样了", "上次跟你们说的事咋样了"],
+)
+def test_follow_up_on_a_report_is_a_status_question(text):
+    assert parse(text, now=NOW).intent == "ticket_status"
+
+
+@pytest.mark.parametrize("text", ["哈哈好的", "有人吗", "谢了", "好的 麻烦了", "知道啦"])
+def test_short_acknowledgements_are_greetings(text):
+    assert parse(text, now=NOW).intent == "greeting"
+
+
+def test_a_car_notice_names_the_car():
+    assert parse("有辆车双排停在门口 我开不出去", now=NOW).intent != "car_notice"
+    assert parse("浙A12345双排停在门口 我开不出去", now=NOW).intent == "car_notice"
+
+
+def test_venting_about_staff_is_not_asking_for_one():
+    assert parse("物业的人死哪去了 电梯坏了三天没人管", now=NOW).intent != "human"
