@@ -208,3 +208,16 @@ def _refresh(session: Session, community_id: int, resident_ids: list[int] | None
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Resident) and obj.id in changed:
             session.expire(obj, ["tags"])
+
+
+def _health_colours(session: Session, resident_ids: list[int]) -> dict[int, str]:
+    from app.services.clinic import health_colours  # noqa: PLC0415 - the clinic reads tags too
+
+    return health_colours(session, resident_ids)
+
+
+SYSTEM_TAG_RULES.append(TagRule(  # health:red|yellow|green, from the clinic's health record
+    "health", lambda f, colour: [colour] if colour else [],
+    lambda v: {"red": "健康红色（重点关注）", "yellow": "健康黄色（加强随访）", "green": "健康绿色"}.get(v, v),
+    load=_health_colours,
+))

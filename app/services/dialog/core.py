@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 FLOW_MODULES: list[str] = ["app.services.ticket_chat", "app.services.wish_chat"]  # append yours
 FLOW_MODULES.append("app.services.parking_chat")
+FLOW_MODULES.append("app.services.clinic_chat")
 IDLE_MINUTES = 30
 MAX_REASKS = 2  # re-asks of one question; the next unusable answer offers a person
 START_CONFIDENCE = 0.5
