@@ -33,6 +33,7 @@ class _Cues:
     requires: re.Pattern[str] | None  # a domain anchor; without it the evidence is damped
     slot_weights: dict[str, float]
     combos: tuple[tuple[tuple[str, ...], float], ...] = ()  # word classes that must all occur
+    anchor_classes: frozenset[str] = frozenset()  # a hit in one of these anchors like `requires`
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def _build(mask_exemplar: Any) -> _Model:
                 (tuple(str(c).split("+")), float(v))
                 for c, v in (spec.get("combos") or {}).items()
             ),
+            anchor_classes=frozenset(spec.get("anchor_classes") or ()),
         )
         for example in spec.get("exemplars") or []:
             exemplars.append(mask_exemplar(str(example)))
@@ -198,6 +200,11 @@ def _class_hits(m: _Model, text: str) -> set[str]:
     return hits
 
 
+def _has(name: str, hits: set[str]) -> bool:
+    """A combo part: a word class that occurs, or with a leading "!" one that does not."""
+    return name[1:] not in hits if name.startswith("!") else name in hits
+
+
 def _resolved(m: _Model, text: str) -> bool:
     """True when the message reports a problem as already fixed (and does not ask about it)."""
     for hit in m.resolved.finditer(text):
@@ -235,11 +242,16 @@ def score(
     hits = _class_hits(m, lowered)
     for name, spec in m.cues.items():
         scores[name] += sum(w for slot, w in spec.slot_weights.items() if slot in present)
-        if spec.requires is not None and not spec.requires.search(lowered) and scores[name] > 0:
+        if (
+            spec.requires is not None
+            and scores[name] > 0
+            and not spec.requires.search(lowered)
+            and not spec.anchor_classes & hits
+        ):
             scores[name] *= UNANCHORED
         # Class evidence (an object plus a failure, a wish verb plus a facility) carries
         # messages whose exact phrases the cue lists do not know; it is its own anchor.
-        weights = [w for names, w in spec.combos if all(c in hits for c in names)]
+        weights = [w for names, w in spec.combos if all(_has(c, hits) for c in names)]
         scores[name] += sum(w for w in weights if w < 0)  # counter-evidence, e.g. a neighbour
         weights = [w for w in weights if w > 0]
         if weights:

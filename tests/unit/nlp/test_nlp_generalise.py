@@ -33,6 +33,9 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
         ("电梯下行的时候突然一沉", "elevator"),
         ("阳台墙面起了好多泡", "other"),
         ("台阶缺了一块水泥", "other"),
+        ("健身区的跑步机坏了", "facility"),
+        ("洗衣机的排水口往外冒水", "water"),
+        ("马桶水箱一直在流水", "water"),
     ],
 )
 def test_object_plus_failure_is_a_repair(text, category):
