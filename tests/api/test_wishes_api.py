@@ -244,3 +244,64 @@ def test_the_catalogue_is_seeded_once(client, wang, db_session):
     count = db_session.scalar(select(func.count()).select_from(FacilityItem)
                               .where(FacilityItem.community_id == community.id))
     assert count == 9
+
+
+def test_many_neighbours_racing_past_the_threshold_start_one_review(app, client, wang, community, make_resident,
+                                                                    db_session, login):
+    """Eight residents support at once (threads on PostgreSQL): all counted, review starts and alerts once."""
+    from app.models import OutboxJob
+    from app.models.wishes import WishEvent
+
+    wishes.set_threshold(db_session, community.id, mode="absolute", value=5)
+    for n in range(8):
+        make_resident("7", "1", f"{n + 1}01", wxa_openid=f"wxa_n{n}", community=community)
+    db_session.commit()
+    headers = [login(f"n{n}") for n in range(8)]
+    wish = _create(client, wang, title="篮球场")
+    path = f"/api/v1/wishes/{wish['id']}/support"
+    concurrent = db.engine.dialect.name == "postgresql"
+    barrier = threading.Barrier(8 if concurrent else 1)
+    statuses: list[int] = []
+
+    def hit(h: dict) -> None:
+        barrier.wait(timeout=10)
+        with app.test_client() as own:
+            statuses.append(own.post(path, headers=h).status_code)
+
+    if concurrent:
+        threads = [threading.Thread(target=hit, args=(h,)) for h in headers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    else:
+        for h in headers:
+            hit(h)
+    assert statuses == [200] * 8
+    db.session.expire_all()
+    current = db.session.get(Wish, wish["id"])
+    assert (current.supports_count, current.status) == (9, "under_review")
+    reviews = db.session.scalar(select(func.count()).select_from(WishEvent).where(
+        WishEvent.wish_id == wish["id"], WishEvent.kind == "under_review"))
+    alerts = db.session.scalar(select(func.count()).select_from(OutboxJob).where(
+        OutboxJob.func == "workers.wish_jobs.alert_committee"))
+    assert (reviews, alerts) == (1, 1)
+
+
+def test_milestone_photos_are_shown_to_the_community_only(client, wang, committee, db_session, app, tmp_path,
+                                                          make_community, make_resident, login):
+    app.config["UPLOAD_DIR"] = str(tmp_path)
+    wish = _create(client, wang, title="篮球场")
+    (tmp_path / "wishes").mkdir()
+    (tmp_path / "wishes" / "m-1.jpg").write_bytes(b"\xff\xd8court")
+    wish_review.accept(db_session, wish["id"], committee)
+    wish_review.milestone(db_session, wish["id"], committee, percentage=20, note="场地平整",
+                          photos=["/api/v1/wish-photos/m-1.jpg"])
+    db_session.commit()
+    detail = client.get(f"/api/v1/wishes/{wish['id']}", headers=wang).get_json()
+    assert detail["status"] == "in_progress" and detail["milestones"][0]["photos"] == ["/api/v1/wish-photos/m-1.jpg"]
+    assert client.get("/api/v1/wish-photos/m-1.jpg", headers=wang).data == b"\xff\xd8court"
+    assert client.get("/api/v1/wish-photos/m-2.jpg", headers=wang).status_code == 404
+    make_resident("1", "1", "101", wxa_openid="wxa_far", community=make_community("别处"))
+    db_session.commit()
+    assert client.get("/api/v1/wish-photos/m-1.jpg", headers=login("far")).status_code == 404
