@@ -12,6 +12,7 @@ __all__ = ["NAV", "NavItem", "add_nav", "init_app"]
 def init_app(app: Flask) -> None:
     """Register the console blueprint, its session-cookie settings, error pages and commands."""
     from console import auth, bindings, campaigns, cli, errors, inbox, tickets, views, wishes  # noqa: F401 - modules attach routes to bp
+    from console import parking  # noqa: F401 - zones, charts and car notices
     from console.blueprint import bp
 
     # Harden the session cookie unless the deployment chose otherwise (Secure is set per environment).

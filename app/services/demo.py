@@ -259,6 +259,9 @@ SEED_STEPS.append(ticket_demo.seed_tickets)
 from app.services import wish_demo  # noqa: E402 - appended seed step
 
 SEED_STEPS.append(wish_demo.seed_wishes)
+from app.services import parking_demo  # noqa: E402 - appended seed step
+
+SEED_STEPS.append(parking_demo.seed_parking)
 
 
 # ---- running the seed ---------------------------------------------------------------
