@@ -21,6 +21,7 @@ FALLBACK = "out_of_scope"
 SECONDARY = 0.4  # share of each further cue's weight added to the strongest one
 UNANCHORED = 0.3  # evidence kept by an intent whose domain anchor is missing
 TIE = 0.3  # within a family, scores this close count as a tie
+VETO = -3.0  # a combo weight at or below this counts after the class floor, not before
 _NOT_NEGATING_BIE = set("识区特分告级类性个差辨鉴派离道送惜临")  # ...别 that is not "don't"
 
 
@@ -252,15 +253,18 @@ def score(
         # Class evidence (an object plus a failure, a wish verb plus a facility) carries
         # messages whose exact phrases the cue lists do not know; it is its own anchor.
         weights = [w for names, w in spec.combos if all(_has(c, hits) for c in names)]
-        scores[name] += sum(w for w in weights if w < 0)  # counter-evidence, e.g. a neighbour
-        weights = [w for w in weights if w > 0]
-        if weights:
+        # Counter-evidence (a neighbour's doing) lowers the cue evidence below the floor...
+        scores[name] += sum(w for w in weights if VETO < w < 0)
+        positive = [w for w in weights if w > 0]
+        if positive:
             # A floor, not a bonus: messages whose cues already say more keep their score.
-            best = max(weights)
+            best = max(positive)
             if scores[name] < best:
                 # Counter-cues (帮我, 给我听) still count against it.
                 extra = scores[name]
                 scores[name] = best + (SECONDARY * extra if extra > 0 else extra)
+        # ...while a veto (a how-to question: 灯泡坏了自己怎么换) counts after it.
+        scores[name] += sum(w for w in weights if w <= VETO)
     for name, similarity in _fuzzy(m, masked).items():
         scores[name] += m.fuzzy_weight * similarity
     if _resolved(m, lowered):

@@ -96,6 +96,10 @@ def test_wish_and_its_facility(text, facility):
         "学个老鼠叫给我听听",
         "梦到老鼠是什么意思",
         "帮我查一下今天的限行尾号",
+        "灯泡坏了自己怎么换",
+        "我家狗狗总是叫怎么训练",
+        "噪音多少分贝算扰民",
+        "我想养只猫 有什么建议",
     ],
 )
 def test_class_evidence_leaves_everyday_requests_alone(text):
