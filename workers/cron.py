@@ -22,3 +22,6 @@ register(escalation_jobs.check_sla, "default", interval=60)  # SLA breaches go t
 from workers import ticket_jobs
 
 register(ticket_jobs.check_sla, "default", interval=300)  # unaccepted tickets past SLA; resolved ones auto-close
+from workers import clinic_jobs
+
+register(clinic_jobs.mark_no_shows, "low", interval=600)  # bookings never checked in become no-shows

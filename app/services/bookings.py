@@ -259,3 +259,17 @@ def reminder_text(booking: Booking, which: str) -> str:
     when = "明天" if which == "day" else "1小时后"
     return (f"预约提醒：您{when}有{booking.service.name}预约（{slot_label(booking.slot)}），预约号{booking.number}。"
             "请准时到达；不能来请提前回复“取消预约”。")
+
+
+def send_reminder(session: Session, booking: Booking, which: str, *, now: datetime | None = None) -> bool:
+    """The day-before or hour-before reminder, through notify (category health), at most once."""
+    now = _now(now)
+    column = {"day": "reminded_day_at", "hour": "reminded_hour_at"}.get(which)
+    if column is None or booking.status != "booked" or booking.starts_at <= now or getattr(booking, column):
+        return False
+    notify(session, booking.resident_id, category="health", template="booking", text=reminder_text(booking, which),
+           data={"booking": booking.number, "service": booking.service.name,
+                 "time": to_local(booking.starts_at).strftime("%m-%d %H:%M")}, now=now)
+    setattr(booking, column, now)
+    session.flush()
+    return True
