@@ -103,7 +103,7 @@ def wish_json(wish: Wish, resident) -> dict:
         **summary_json(wish), "description": wish.description, "reason": wish.reason,
         "merged_into": wish.merged_into_id,
         "item": item_json(item, wish_catalogue.ratings(session, [item.id]).get(item.id)) if item else None,
-        "supported": supported, "following": resident.id in wishes.followers(session, wish.id),
+        "supported": supported, "following": wishes.is_following(session, wish.id, resident.id),
         "mine": wish.resident_id == resident.id,
         "can_withdraw": supported and wish.status == "collecting" and wish.supports_count < wish.threshold,
         "milestones": [{"percentage": m.percentage, "note": m.note, "photos": list(m.photos or []),

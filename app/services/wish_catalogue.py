@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -183,11 +184,16 @@ def rate(session: Session, item_id: int, resident: Resident, *, stars: int, text
         raise Conflict("这个设施建成后才能评价", code="not_built")
     if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
         raise ValidationFailed("评分请选 1 到 5 星", code="bad_score")
-    rating = session.scalar(select(FacilityRating).where(FacilityRating.item_id == item.id,
-                                                         FacilityRating.resident_id == resident.id))
+    mine = select(FacilityRating).where(FacilityRating.item_id == item.id, FacilityRating.resident_id == resident.id)
+    rating = session.scalar(mine)
     if rating is None:
-        rating = FacilityRating(item_id=item.id, resident_id=resident.id, stars=stars)
-        session.add(rating)
+        try:
+            with session.begin_nested():  # a racing first rating by the same resident becomes an edit
+                rating = FacilityRating(item_id=item.id, resident_id=resident.id, stars=stars)
+                session.add(rating)
+                session.flush()
+        except IntegrityError:
+            rating = session.scalar(mine)
     rating.stars, rating.text, rating.updated_at = stars, _clean(text, 500), utcnow()
     session.flush()
     return rating

@@ -125,6 +125,12 @@ def followers(session: Session, wish_id: int) -> list[int]:
                                 .order_by(WishFollower.id)))
 
 
+def is_following(session: Session, wish_id: int, resident_id: int) -> bool:
+    """Whether this resident is told of the wish's steps."""
+    return session.scalar(select(WishFollower.id).where(WishFollower.wish_id == wish_id,
+                                                        WishFollower.resident_id == resident_id)) is not None
+
+
 def _insert_once(session: Session, row) -> bool:
     """Insert a row guarded by a unique constraint; False when it was already there (even if a request raced)."""
     try:
@@ -138,9 +144,7 @@ def _insert_once(session: Session, row) -> bool:
 
 def follow(session: Session, wish: Wish, resident: Resident, now: datetime | None = None) -> bool:
     """Follow a wish's steps; False when already following."""
-    exists = session.scalar(select(WishFollower.id).where(WishFollower.wish_id == wish.id,
-                                                          WishFollower.resident_id == resident.id))
-    if exists is not None:
+    if is_following(session, wish.id, resident.id):
         return False
     return _insert_once(session, WishFollower(wish_id=wish.id, resident_id=resident.id, created_at=now or utcnow()))
 
