@@ -18,6 +18,7 @@ from miniprogram_api.tokens import current_openid, issue_token
 
 ROUTE_MODULES = ("views_auth", "views_me", "notifications", "tickets", "wishes")
 ROUTE_MODULES += ("parking", "parking_events")
+ROUTE_MODULES += ("clinic",)
 
 __all__ = [
     "COMPONENTS", "ERROR_RESPONSES", "PREFIX", "ROUTE_MODULES", "api_route", "bp", "build_document",

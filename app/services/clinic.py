@@ -17,6 +17,7 @@ refused attempt is written to health_access_log.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import Select, case, or_, select
@@ -258,6 +259,11 @@ def export_own(session: Session, resident: Resident) -> dict:
                           "measured_at": m.measured_at.isoformat() + "Z"}
                          for m in measurements(session, resident.id, limit=1000)],
     }
+
+
+def hash_device_token(token: str) -> str:
+    """What a kiosk's token is stored as (the token itself is never kept)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def health_colours(session: Session, resident_ids: list[int]) -> dict[int, str]:
