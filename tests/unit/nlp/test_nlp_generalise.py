@@ -100,6 +100,9 @@ def test_wish_and_its_facility(text, facility):
         "我家狗狗总是叫怎么训练",
         "噪音多少分贝算扰民",
         "我想养只猫 有什么建议",
+        "小区里能不能遛狗",
+        "隔壁小孩钢琴弹得真好",
+        "附近哪里可以钓鱼",
     ],
 )
 def test_class_evidence_leaves_everyday_requests_alone(text):
