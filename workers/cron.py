@@ -25,3 +25,6 @@ register(ticket_jobs.check_sla, "default", interval=300)  # unaccepted tickets p
 from workers import clinic_jobs
 
 register(clinic_jobs.mark_no_shows, "low", interval=600)  # bookings never checked in become no-shows
+from workers import parking_jobs  # noqa: E402 - appended registration
+
+register(parking_jobs.prune_events, "low", interval=3600)  # ~100 reports/s would otherwise pile up

@@ -187,20 +187,18 @@ def bucket_of(at: datetime) -> datetime:
 
 def record_sample(session: Session, zone: ParkingZone, *, fixed_occupied: int, temporary_occupied: int,
                   at: datetime) -> None:
-    """Keep the newest count of each 5-minute bucket (a late count never replaces a newer one)."""
-    bucket = bucket_of(at)
-    sample = session.scalar(select(ZoneSample).where(ZoneSample.zone_id == zone.id, ZoneSample.bucket == bucket))
-    if sample is None:
-        try:
-            with session.begin_nested():
-                session.add(ZoneSample(zone_id=zone.id, bucket=bucket, fixed_occupied=fixed_occupied,
-                                       temporary_occupied=temporary_occupied, at=at))
-            return
-        except IntegrityError:  # another request created the bucket meanwhile
-            sample = session.scalar(select(ZoneSample).where(ZoneSample.zone_id == zone.id,
-                                                             ZoneSample.bucket == bucket))
-    if sample is not None and sample.at <= at:
-        sample.fixed_occupied, sample.temporary_occupied, sample.at = fixed_occupied, temporary_occupied, at
+    """Keep the newest count of each 5-minute bucket (a late count never replaces a newer one); one upsert."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert  # noqa: PLC0415
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # noqa: PLC0415
+    stmt = insert(ZoneSample).values(zone_id=zone.id, bucket=bucket_of(at), fixed_occupied=fixed_occupied,
+                                     temporary_occupied=temporary_occupied, at=at)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["zone_id", "bucket"],
+        set_={"fixed_occupied": stmt.excluded.fixed_occupied, "temporary_occupied": stmt.excluded.temporary_occupied,
+              "at": stmt.excluded.at},
+        where=ZoneSample.at <= stmt.excluded.at))
 
 
 def history(session: Session, zone_id: int, *, start: datetime, end: datetime,

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import redis
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import AppError, Conflict, Forbidden, Unauthorized, ValidationFailed
@@ -45,7 +44,7 @@ class Outcome:
 
     status: str
     zone: ParkingZone
-    event: OccupancyEvent
+    event_id: int | None  # our row's id; None for a duplicate
 
 
 def new_device(session: Session, *, community_id: int, name: str = "", zone_ids: list[int] | None = None
@@ -132,6 +131,15 @@ def _zone(session: Session, device: ParkingDevice, code) -> ParkingZone:
     return zone
 
 
+def _insert(session: Session):
+    """The dialect's INSERT with ON CONFLICT (PostgreSQL and SQLite share the API)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert  # noqa: PLC0415
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # noqa: PLC0415
+    return insert
+
+
 def apply_report(session: Session, device: ParkingDevice, report: dict, *, now: datetime | None = None) -> Outcome:
     """Apply one report {event_id, zone, at, fixed_occupied/temporary_occupied | fixed_free/temporary_free |
     spaces: [{code, kind, occupied}]}; idempotent on event_id."""
@@ -140,29 +148,26 @@ def apply_report(session: Session, device: ParkingDevice, report: dict, *, now: 
     if not isinstance(event_id, str | int) or isinstance(event_id, bool) or not str(event_id).strip():
         raise ValidationFailed("缺少事件编号 event_id", code="missing_field", details={"field": "event_id"})
     event_id = str(event_id).strip()[:64]
-    zone = _zone(session, device, report.get("zone"))
-    seen = session.scalar(select(OccupancyEvent).where(OccupancyEvent.device_id == device.id,
-                                                       OccupancyEvent.event_id == event_id))
-    if seen is not None:
-        return Outcome("duplicate", zone, seen)
+    zone = _zone(session, device, report.get("zone"))  # locked: reports for one zone apply one at a time
     at = _when(report.get("at"), now)
-    if "spaces" in report:
-        applied = _apply_spaces(session, zone, report["spaces"], at)
-    else:
-        applied = _apply_counts(session, zone, report, at)
-    event = OccupancyEvent(device_id=device.id, event_id=event_id, zone_id=zone.id, occurred_at=at,
-                           received_at=now, applied=applied, payload=report)
-    try:
-        with session.begin_nested():
-            session.add(event)
-    except IntegrityError:  # the same event arrived twice at once: the other one counts
-        seen = session.scalar(select(OccupancyEvent).where(OccupancyEvent.device_id == device.id,
-                                                           OccupancyEvent.event_id == event_id))
-        session.refresh(zone)
-        return Outcome("duplicate", zone, seen)
+    spaces = "spaces" in report
+    counts = None if spaces else _counts(zone, report)
+    newest = counts is not None and (zone.last_event_at is None or at >= zone.last_event_at)
+    # the event row first, once per (device, event id): a duplicate inserts nothing and changes nothing
+    insert = _insert(session)
+    inserted = session.execute(
+        insert(OccupancyEvent).values(device_id=device.id, event_id=event_id, zone_id=zone.id, occurred_at=at,
+                                      received_at=now, applied=newest, payload=report)
+        .on_conflict_do_nothing(index_elements=["device_id", "event_id"]).returning(OccupancyEvent.id)
+    ).scalar()
+    if inserted is None:
+        return Outcome("duplicate", zone, None)
+    applied = _apply_spaces(session, zone, report["spaces"], at) if spaces else _apply_counts(session, zone, counts, at)
     if applied:
         zone.updated_at = now
-    return Outcome("applied" if applied else "late", zone, event)
+        if spaces:
+            session.execute(update(OccupancyEvent).where(OccupancyEvent.id == inserted).values(applied=True))
+    return Outcome("applied" if applied else "late", zone, inserted)
 
 
 def _counts(zone: ParkingZone, report: dict) -> tuple[int, int]:
@@ -185,8 +190,8 @@ def _counts(zone: ParkingZone, report: dict) -> tuple[int, int]:
     return fixed, temporary
 
 
-def _apply_counts(session: Session, zone: ParkingZone, report: dict, at: datetime) -> bool:
-    fixed, temporary = _counts(zone, report)
+def _apply_counts(session: Session, zone: ParkingZone, counts: tuple[int, int], at: datetime) -> bool:
+    fixed, temporary = counts
     record_sample(session, zone, fixed_occupied=fixed, temporary_occupied=temporary, at=at)
     if zone.last_event_at is not None and at < zone.last_event_at:
         return False
@@ -228,3 +233,18 @@ def _apply_spaces(session: Session, zone: ParkingZone, spaces, at: datetime) -> 
     record_sample(session, zone, fixed_occupied=zone.fixed_occupied, temporary_occupied=zone.temporary_occupied,
                   at=zone.last_event_at)
     return True
+
+
+def prune_events(session: Session, *, keep: timedelta = timedelta(days=2), now: datetime | None = None) -> int:
+    """Delete reports older than `keep` (by event time, per zone on its index); returns how many.
+
+    Safe: a pruned event sent again is older than every zone's state, so it is recorded as late and changes
+    nothing but its own history bucket, which already holds that count or a newer one.
+    """
+    before = (now or utcnow()) - keep
+    removed = 0
+    for zone_id in session.scalars(select(ParkingZone.id)):
+        result = session.execute(delete(OccupancyEvent).where(OccupancyEvent.zone_id == zone_id,
+                                                              OccupancyEvent.occurred_at < before))
+        removed += result.rowcount or 0
+    return removed

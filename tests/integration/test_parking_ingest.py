@@ -211,3 +211,17 @@ def test_per_space_states(client, site):
     stale_only = signed_post(client, site["gateway"], _report("s5", now - timedelta(minutes=5), zone="B12",
                                                               spaces=[{"code": "F0", "occupied": True}]))
     assert stale_only.get_json()["status"] == "late"
+
+
+def test_old_events_are_pruned_and_a_pruned_event_sent_again_changes_nothing(client, site, app):
+    from workers import parking_jobs
+
+    b30, now = site["b30"], utcnow()
+    signed_post(client, site["camera"], _report("old", now - timedelta(days=3), fixed_occupied=1))
+    signed_post(client, site["camera"], _report("new", now - timedelta(minutes=1), fixed_occupied=6))
+    assert parking_jobs.prune_events() == 1
+    db.session.expire_all()
+    assert db.session.scalars(select(OccupancyEvent.event_id)).all() == ["new"]
+    again = signed_post(client, site["camera"], _report("old", now - timedelta(days=3), fixed_occupied=1),
+                        timestamp=int(time.time()) + 1)  # a retry, signed afresh
+    assert again.get_json()["status"] == "late" and _zone(b30.id).fixed_occupied == 6
