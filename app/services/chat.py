@@ -130,8 +130,9 @@ def _answer(session: Session, conversation: Conversation, text: str, resident: R
         return f"{name}您好！我是小区的邻里助手，有什么可以帮您？\n\n{help_menu(resident)}"
     if intent == "human":
         return HUMAN_REPLY
-    if intent in (None, "out_of_scope") and wish_chat.asks_status(text):  # 我的心愿有进展吗
-        return wish_chat.status_reply(session, resident)
+    wish_answer = wish_chat.answer_by_words(session, resident, text) if intent in (None, "out_of_scope") else None
+    if wish_answer is not None:  # 我的心愿有进展吗, 心愿排行榜
+        return wish_answer
     return help_menu(resident)
 
 

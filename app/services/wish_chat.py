@@ -24,6 +24,7 @@ NEW_WORDS = frozenset({"新建", "新提", "新的", "单独", "单独提交", "
                        "我要新建"})
 WISH_WORDS = ("心愿", "愿望", "许愿", "许的愿")
 SHRUGS = ("不知道", "随便", "没想好", "什么")
+RANKING_WORDS = ("排行", "最想要", "热门心愿", "大家想要", "邻居想要", "最受欢迎的心愿")
 STATUS_WORDS = ("进展", "进度", "怎么样", "结果", "到哪", "如何", "状态", "有消息", "批了", "通过了")
 
 
@@ -168,6 +169,34 @@ def status_reply(session: Session, resident: Resident | None) -> str:
 def asks_status(text: str) -> bool:
     """Whether a message the parser did not place asks how one's wishes stand (我的心愿有进展吗)."""
     return any(w in text for w in WISH_WORDS) and any(w in text for w in STATUS_WORDS)
+
+
+def answer_by_words(session: Session, resident: Resident | None, text: str) -> str | None:
+    """Wish questions the parser leaves out of scope: 我的心愿有进展吗, 心愿排行榜 / 大家最想要什么; else None."""
+    if any(w in text for w in RANKING_WORDS):
+        return rankings_reply(session, resident)
+    if asks_status(text):
+        return status_reply(session, resident)
+    return None
+
+
+def rankings_reply(session: Session, resident: Resident | None) -> str:
+    """What the neighbours want: the most-supported open wishes, and in the resident's own building."""
+    if resident is None:
+        return "查看小区心愿需要先绑定房号：发送“绑定”，按提示完成即可。"
+    top = wishes.rankings(session, resident.community_id, limit=5)
+    if not top:
+        return "小区里还没有正在征集的心愿。想让小区增加什么，直接告诉我，例如“希望装个自助打印机”。"
+    lines = ["邻居们最想要的（按支持人数）："]
+    lines += [f"{i}. 「{w.title}」{n}人支持，{STATUS_LABELS[w.status]}" for i, (w, n) in enumerate(top, 1)]
+    household = resident.household
+    if household is not None:
+        building = household.unit.building.number
+        mine = wishes.rankings(session, resident.community_id, building=building, limit=3)
+        if mine:
+            lines.append(f"{building}幢的邻居最想要：" + "、".join(f"「{w.title}」{n}人" for w, n in mine))
+    lines.append("回复您的心愿即可支持或新建，例如“希望装个快递柜”。")
+    return "\n".join(lines)
 
 
 def _status(turn: Turn) -> str:

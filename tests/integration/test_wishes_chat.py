@@ -118,3 +118,16 @@ def test_wish_status_in_words_the_parser_does_not_place(wx, wang):
     wx.say("o_wang", "确认")
     assert "「自助打印机」征集支持中" in wx.say("o_wang", "心愿的进度")
     assert "「自助打印机」征集支持中" in wx.say("o_wang", "我报修的水管修好了没")  # tickets, then open wishes
+
+
+def test_what_the_neighbours_want(wx, wang, li):
+    assert "还没有正在征集的心愿" in wx.say("o_wang", "大家最想要什么")
+    wx.say("o_wang", "希望装个自助打印机")
+    wx.say("o_wang", "确认")
+    wx.say("o_li", "能不能建个篮球场")
+    wx.say("o_li", "确认")
+    wishes.support(db.session, _wishes()[0], db.session.merge(li))
+    db.session.commit()
+    ranking = wx.say("o_li", "心愿排行榜")
+    assert ranking.index("「自助打印机」2人支持") < ranking.index("「篮球场」1人支持")
+    assert "5幢的邻居最想要：「自助打印机」1人、「篮球场」1人" in ranking  # ties: the older wish first
