@@ -14,6 +14,11 @@ DEV_SET = REPO / "tests" / "data" / "nlu_dev.jsonl"
 # A second dev set written independently, with deliberately different wording: it checks that
 # the vocabulary generalises beyond the first one (the held-out set stays unread).
 DEV2_SET = REPO / "tests" / "data" / "nlu_dev2.jsonl"
+# A third set, written independently and weighted to complaints, repairs, acknowledgements,
+# ticket status, booking queries and out-of-scope near misses. Its every fifth line was kept
+# out of tuning and scored once at the end (intent 0.73 there, against 0.69 before tuning):
+# treat the thresholds below as regression guards, not as an estimate of unseen accuracy.
+DEV3_SET = REPO / "tests" / "data" / "nlu_dev3.jsonl"
 EXTERNAL_SETS = ["smp2017-ecdt-task1.tsv", "smp2020-ecdt.jsonl"]
 
 
@@ -60,6 +65,31 @@ def test_dev2_no_intent_collapses_to_the_fallback(dev2_report):
     # out_of_scope. Each action intent keeps most of its cases.
     for label in ("repair", "complaint", "wish", "parking_query"):
         assert dev2_report.per_intent[label]["recall"] >= 0.85, (label, dev2_report.per_intent)
+
+
+@pytest.fixture(scope="module")
+def dev3_report():
+    assert DEV3_SET.is_file(), f"third dev set missing: {DEV3_SET}"
+    return evaluate(load_cases(DEV3_SET))
+
+
+def test_dev3_set_is_substantial(dev3_report):
+    assert dev3_report.cases >= 400
+
+
+def test_dev3_intent_accuracy(dev3_report):
+    wrong = [e for e in dev3_report.errors if e["expected"] != e["got"]]
+    assert dev3_report.intent_accuracy >= 0.94, wrong[:20]
+
+
+def test_dev3_slot_f1(dev3_report):
+    assert dev3_report.slot_f1 >= 0.97, dev3_report.per_slot
+
+
+def test_dev3_focus_intents_keep_their_cases(dev3_report):
+    # What the set was written to probe: reports and short replies falling to out_of_scope.
+    for label in ("repair", "complaint", "greeting", "ticket_status", "booking_query"):
+        assert dev3_report.per_intent[label]["recall"] >= 0.85, (label, dev3_report.per_intent)
 
 
 def test_external_sets_are_present():
