@@ -2,7 +2,10 @@
 
 notify() records a Notification and enqueues its delivery (workers.notify_jobs). Preferences
 apply here (muted categories are recorded as muted and never sent; safety and service cannot
-be muted) and quiet hours (22:00–07:00 Asia/Shanghai: non-urgent messages wait until 07:00).
+be muted) and quiet hours (22:00–07:00 Asia/Shanghai: non-urgent broadcasts wait until 07:00).
+Quiet hours hold back only what the resident did not ask for (activities, health, property
+notices): an answer to their own request (`service`: a ticket update, a staff reply, a booking)
+goes at once, since they may be waiting for it in the chat at 22:30.
 The daily digest is decided when a message is delivered (see `digest_due`).
 """
 
@@ -125,7 +128,8 @@ def notify(
         raise NotFound("没有找到这位住户", code="resident_not_found")
     now = now or utcnow()
     pref = preferences(session, resident_id)
-    deliver_at = defer_for_quiet_hours(now, urgent=urgent, quiet_hours=pref.quiet_hours)
+    deliver_at = defer_for_quiet_hours(now, urgent=urgent or category not in MUTABLE_CATEGORIES,
+                                       quiet_hours=pref.quiet_hours)
     note = Notification(
         resident_id=resident_id, category=category, text=text[:2000], urgent=urgent,
         template=template, data={k: str(v) for k, v in (data or {}).items()}, link=link,

@@ -172,6 +172,16 @@ def test_quiet_hours_defer_to_seven_unless_urgent(db_session, run_jobs, fake_wec
     assert [m["text"]["content"] for m in fake_wechat.sent_messages()] == ["燃气泄漏，请立即撤离"]
 
 
+def test_quiet_hours_hold_broadcasts_but_not_answers_to_the_residents_own_request(db_session, run_jobs,
+                                                                                  fake_wechat, person):
+    r = person(window=True)
+    notice = _send(db_session, run_jobs, r, now=NIGHT, category="property", text="明早停水通知")
+    answer = _send(db_session, run_jobs, r, now=NIGHT, category="service", text="师傅已接单，明早上门")
+    assert notice.reason == "quiet_hours" and notice.status == "queued"
+    assert answer.deliver_at is None and answer.status == "sent"
+    assert [m["text"]["content"] for m in fake_wechat.sent_messages()] == ["师傅已接单，明早上门"]
+
+
 def test_quiet_hours_can_be_turned_off(db_session, run_jobs, person):
     r = person(window=True)
     svc.set_preferences(db_session, r.id, quiet_hours=False)
