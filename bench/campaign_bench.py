@@ -4,9 +4,12 @@
 
 Reports audience resolution time, deliveries per second end to end (schedule -> campaign sent),
 peak memory (VmHWM) per worker, and, in the same run, the same campaign sent one job per message
-(run for --single-seconds, then cancelled, since it is the slow baseline). The fake WeChat API
-runs in its own process on a multi-threaded server. It drops and recreates the bench database's
-schema: point it only at a bench database (default lin_h, Redis db 7).
+(run for --single-seconds, then cancelled, since it is the slow baseline), with CPU seconds per
+delivery of each process and the load average. The fake WeChat API runs in its own process on
+the lean asyncio keep-alive server, counting calls instead of recording each. The clock the
+quiet-hours rule reads is pinned to 10:00 Asia/Shanghai, so the bench runs at any hour. It drops
+and recreates the bench database's schema: point it only at a bench database (default lin_k,
+Redis db 10).
 """
 
 from __future__ import annotations
@@ -19,19 +22,21 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/lin_h"
-DEFAULT_REDIS = "redis://127.0.0.1:6379/7"
+DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/lin_k"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/10"
+DAYTIME = datetime(2026, 11, 25, 2, 0)  # 10:00 in Asia/Shanghai (naive UTC)
 AUDIENCE = "age>=18 AND NOT tag:moved_out"
 REALISTIC = "building:30 AND (age>=60 OR health:red) AND NOT tag:moved_out"
 
 
-def build_app(db_url: str, redis_url: str, fake_url: str):
+def build_app(db_url: str, redis_url: str, fake_url: str, concurrency: int | None = None,
+              batch: int | None = None):
     """The app on the bench database and Redis, pointed at the fake WeChat API."""
     from app import create_app
     from config import Config
@@ -43,40 +48,43 @@ def build_app(db_url: str, redis_url: str, fake_url: str):
     config.CHECK_MIGRATIONS = False
     config.EMBEDDED_WORKER = False
     config.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 4}
+    config.FIXED_NOW = DAYTIME  # quiet hours would hold the batches from 22:00 to 07:00
+    if concurrency:
+        config.CAMPAIGN_CONCURRENCY = concurrency
+    if batch:
+        config.CAMPAIGN_BATCH_SIZE = batch
     return create_app(config)
 
 
 # ----- the fake WeChat API process ---------------------------------------------------------
 def serve_fake(port: int) -> None:
-    """Serve the fake on a multi-threaded server without per-request logging."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
+    """Serve the fake on the lean keep-alive server, counting calls (100k recorded calls would only
+    measure the fake's memory); SIGTERM prints what it answered."""
+    from fakewechat import FakeWeChat, LeanServer
 
-    from fakewechat import FakeWeChat
+    server = LeanServer(FakeWeChat(record=False), port=port)
 
-    class Quiet(WSGIRequestHandler):
-        def log_request(self, *args, **kwargs):
-            pass
+    def stop(*_args) -> None:
+        sends = server.fake.count("/send")
+        print(f"fake WeChat answered {sends:,} successful sends, "
+              f"{server.fake.count('', errcode=None) - sends:,} other requests", flush=True)
+        server.loop.call_soon_threadsafe(server.loop.stop)
 
-    fake = FakeWeChat()
-    fake.calls = _NoCalls()  # 200k recorded calls would only measure the fake's memory
-    server = make_server("127.0.0.1", port, fake, threaded=True, request_handler=Quiet)
+    signal.signal(signal.SIGTERM, stop)
     server.serve_forever()
 
 
-class _NoCalls(list):
-    def append(self, _item) -> None:  # the fake records every call; the bench does not need them
-        pass
-
-
 # ----- worker processes --------------------------------------------------------------------
-def run_worker_process(db_url: str, redis_url: str, fake_url: str) -> None:
+def run_worker_process(db_url: str, redis_url: str, fake_url: str, concurrency: int | None,
+                       batch: int | None) -> None:
     """One RQ worker (scheduler on, outbox relay thread), as `flask worker` runs it."""
     import logging
 
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("rq").setLevel(logging.WARNING)  # four INFO lines per job would measure the terminal
     from workers.runner import run_worker
 
-    app = build_app(db_url, redis_url, fake_url)
+    app = build_app(db_url, redis_url, fake_url, concurrency, batch)
     run_worker(app)
 
 
@@ -200,7 +208,7 @@ def run_campaign(app, cid: int, *, per_message: bool, limit_s: float | None) -> 
             s.execute(update(Campaign).where(Campaign.id == campaign.id).values(status="scheduled"))
             enqueue(s, svc.START_JOB, campaign.id, per_message=True)
         else:
-            svc.schedule(s, cid, campaign.id, now=svc.utcnow())
+            svc.schedule(s, cid, campaign.id, now=DAYTIME)
         s.commit()
         cancelled = False
         while True:
@@ -231,19 +239,23 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument("--port", type=int, default=8793)
+    parser.add_argument("--concurrency", type=int, default=None, help="sends in flight per worker")
+    parser.add_argument("--batch", type=int, default=None, help="residents per batch job")
     parser.add_argument("--role", choices=["main", "fake", "worker"], default="main", help=argparse.SUPPRESS)
     args = parser.parse_args()
     fake_url = f"http://127.0.0.1:{args.port}"
     if args.role == "fake":
         return serve_fake(args.port)
     if args.role == "worker":
-        return run_worker_process(args.database_url, args.redis_url, fake_url)
+        return run_worker_process(args.database_url, args.redis_url, fake_url, args.concurrency, args.batch)
 
     import redis
 
     redis.Redis.from_url(args.redis_url).flushdb()
     me = [sys.executable, str(Path(__file__).resolve()), "--port", str(args.port),
           "--database-url", args.database_url, "--redis-url", args.redis_url]
+    tuning = [flag for name, value in (("--concurrency", args.concurrency), ("--batch", args.batch)) if value
+              for flag in (name, str(value))]
     fake = subprocess.Popen(me + ["--role", "fake"])
     procs: list[subprocess.Popen] = []
     try:
@@ -256,23 +268,34 @@ def main() -> None:
               f"all {aud['pages']} keyset pages ({aud['paged']:,} ids) in {aud['paging_s']:.2f}s", flush=True)
         print(f"audience `{REALISTIC}`: preview (count {aud['preview_count']:,} + sample) in "
               f"{aud['preview_s'] * 1000:.0f} ms", flush=True)
-        procs = [subprocess.Popen(me + ["--role", "worker"]) for _ in range(args.workers)]
+        procs = [subprocess.Popen(me + tuning + ["--role", "worker"]) for _ in range(args.workers)]
         time.sleep(3)  # workers import and connect
         cpu0 = {p.pid: cpu_seconds(p.pid) for p in procs + [fake]}
+        load0 = os.getloadavg()
         batch = run_campaign(app, cid, per_message=False, limit_s=None)
         cpu = {pid: cpu_seconds(pid) - c for pid, c in cpu0.items()}
+        load1 = os.getloadavg()
         peaks_batch = [peak_rss_mb(p.pid) for p in procs]
         print(f"batched campaign: {batch['done']:,} deliveries in {batch['elapsed_s']:.1f}s = "
               f"{batch['rate']:,.0f} deliveries/s end to end; by channel {batch['progress']['by_channel']}; "
               f"failed {batch['progress']['failed']}, skipped {batch['progress']['skipped']}", flush=True)
         print(f"CPU seconds during it: fake WeChat {cpu[fake.pid]:.1f}, workers "
               + ", ".join(f"{cpu[p.pid]:.1f}" for p in procs) + f" (machine has {os.cpu_count()} CPUs)", flush=True)
+        per = 1000 / max(batch["done"], 1)
+        worker_cpu = sum(cpu[p.pid] for p in procs)
+        print(f"CPU ms per delivery: workers {worker_cpu * per:.2f}, fake WeChat {cpu[fake.pid] * per:.2f}, "
+              f"together {(worker_cpu + cpu[fake.pid]) * per:.2f}; load average (1 min) "
+              f"{load0[0]:.1f} before, {load1[0]:.1f} after", flush=True)
         print("peak memory per worker after the batched campaign: "
               + ", ".join(f"{m:.0f} MB" for m in peaks_batch), flush=True)
+        cpu0 = {p.pid: cpu_seconds(p.pid) for p in procs}
         single = run_campaign(app, cid, per_message=True, limit_s=args.single_seconds)
+        single_cpu = sum(cpu_seconds(p.pid) - c for p, c in zip(procs, cpu0.values(), strict=True))
         note = f" (stopped and cancelled after {args.single_seconds:.0f}s)" if single["cancelled"] else ""
         print(f"one job per message: {single['done']:,} deliveries in {single['elapsed_s']:.1f}s = "
-              f"{single['rate']:,.0f} deliveries/s{note}", flush=True)
+              f"{single['rate']:,.0f} deliveries/s{note}; workers' CPU ms per delivery "
+              f"{single_cpu * 1000 / max(single['done'], 1):.2f}; load average (1 min) {os.getloadavg()[0]:.1f}",
+              flush=True)
         peaks = [peak_rss_mb(p.pid) for p in procs]
         print("peak memory per worker over the whole run: " + ", ".join(f"{m:.0f} MB" for m in peaks), flush=True)
         print(f"targets: >= 1,500 deliveries/s -> {'met' if batch['rate'] >= 1500 else 'NOT met'}; "

@@ -7,8 +7,9 @@ import threading
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from fakewechat.app import Call, FakeWeChat
+from fakewechat.lean import LeanServer
 
-__all__ = ["Call", "FakeWeChat", "serve_in_thread"]
+__all__ = ["Call", "FakeWeChat", "LeanServer", "serve_in_thread", "serve_lean_in_thread"]
 
 
 def serve_in_thread(port: int = 0, fake: FakeWeChat | None = None,
@@ -21,3 +22,10 @@ def serve_in_thread(port: int = 0, fake: FakeWeChat | None = None,
     server.fake = fake  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, name="fakewechat", daemon=True).start()
     return server, base_url
+
+
+def serve_lean_in_thread(port: int = 0, fake: FakeWeChat | None = None,
+                         host: str = "127.0.0.1") -> tuple[LeanServer, str]:
+    """Serve a FakeWeChat on the lean asyncio keep-alive server in a daemon thread (benchmarks)."""
+    server = LeanServer(fake or FakeWeChat(), host, port).start()
+    return server, server.base_url

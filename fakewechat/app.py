@@ -13,8 +13,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
 # Message kinds sent_messages() can filter on, by the path that sends them.
 SEND_PATHS = {
@@ -51,9 +52,10 @@ class _Failure:
 class FakeWeChat:
     """A WSGI app answering like api.weixin.qq.com and qyapi.weixin.qq.com."""
 
-    def __init__(self, token_delay: float = 0.0) -> None:
+    def __init__(self, token_delay: float = 0.0, record: bool = True) -> None:
         self.base_url: str | None = None
         self.token_delay = token_delay  # seconds a token fetch takes, to widen refresh races
+        self.record = record  # False (benchmarks): count requests instead of keeping each Call
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self.reset()
@@ -63,6 +65,7 @@ class FakeWeChat:
         """Forget every call, token and injected failure."""
         with self._lock:
             self.calls: list[Call] = []
+            self.counts: dict[tuple[str, int], int] = {}  # (path, errcode) -> requests answered
             self.tokens: set[str] = set()
             self.token_fetches = 0
             self.wecom_token_fetches = 0
@@ -91,36 +94,51 @@ class FakeWeChat:
                 if c.errcode == 0 and c.path in SEND_PATHS and (kind is None or SEND_PATHS[c.path] == kind)
             ]
 
-    # ----- WSGI ------------------------------------------------------------------------
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        request = Request(environ)
+    # ----- serving -------------------------------------------------------------------
+    def handle(self, method: str, path: str, args: dict[str, str], raw: bytes) -> tuple[int, bytes]:
+        """Answer one request: (HTTP status, JSON body). Every server (WSGI, lean) goes through here."""
         body: Any = None
-        raw = request.get_data(cache=True)
         if raw:
             try:
-                body = json.loads(raw.decode("utf-8"))
+                body = json.loads(raw)
             except (ValueError, UnicodeDecodeError):
                 body = raw.decode("utf-8", "replace")
-        call = Call(request.method, request.path, dict(request.args), body)
+        call = Call(method, path, args, body)
+        if self.record:
+            with self._lock:
+                self.calls.append(call)
+        status, payload = self._answer(call)
+        call.errcode = errcode = int(payload.get("errcode", 0) or 0)
+        key = (path, errcode)
         with self._lock:
-            self.calls.append(call)
-        status, payload = self._answer(request, call)
-        call.errcode = int(payload.get("errcode", 0) or 0)
-        response = Response(json.dumps(payload, ensure_ascii=False), status=status,
-                            content_type="application/json; charset=utf-8")
-        return response(environ, start_response)
+            self.counts[key] = self.counts.get(key, 0) + 1
+        return status, json.dumps(payload, ensure_ascii=False).encode()
 
-    def _answer(self, request: Request, call: Call) -> tuple[int, dict]:
-        handler = ROUTES.get((request.method, request.path))
+    def count(self, path_suffix: str = "", errcode: int | None = 0) -> int:
+        """Requests answered whose path ends with path_suffix (errcode None = any outcome)."""
+        with self._lock:
+            return sum(n for (path, code), n in self.counts.items()
+                       if path.endswith(path_suffix) and (errcode is None or code == errcode))
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        request = Request(environ)
+        status, payload = self.handle(request.method, request.path, dict(request.args),
+                                      request.get_data(cache=False))
+        start_response(f"{status} {'OK' if status == 200 else 'Not Found'}", [
+            ("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    def _answer(self, call: Call) -> tuple[int, dict]:
+        handler = ROUTES.get((call.method, call.path))
         if handler is None:
             return 404, {"errcode": 40066, "errmsg": "invalid url"}
-        injected = self._take_failure(request.path)
+        injected = self._take_failure(call.path) if self._failures else None
         if injected is not None:
             return 200, injected
         needs_token, func = handler
-        if needs_token and request.args.get("access_token") not in self.tokens:
+        if needs_token and call.args.get("access_token") not in self.tokens:
             return 200, _err(40001, "invalid credential, access_token is invalid or not latest")
-        return 200, func(self, request, call.json if isinstance(call.json, dict) else {})
+        return 200, func(self, call.args, call.json if isinstance(call.json, dict) else {})
 
     def _take_failure(self, path: str) -> dict | None:
         with self._lock:
@@ -149,15 +167,20 @@ def _ok(**extra: Any) -> dict:
     return {"errcode": 0, "errmsg": "ok", **extra}
 
 
+def parse_query(query: str) -> dict[str, str]:
+    """A query string as a dict (last value wins, like werkzeug's args.get)."""
+    return dict(parse_qsl(query, keep_blank_values=True)) if query else {}
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 # ----- endpoints -------------------------------------------------------------------------
-def _token(fake: FakeWeChat, request: Request, _body: dict) -> dict:
-    if request.args.get("grant_type") != "client_credential":
+def _token(fake: FakeWeChat, args: dict, _body: dict) -> dict:
+    if args.get("grant_type") != "client_credential":
         return _err(40002, "invalid grant_type")
-    if not request.args.get("appid") or not request.args.get("secret"):
+    if not args.get("appid") or not args.get("secret"):
         return _err(41002, "appid missing")
     with fake._lock:
         fake.token_fetches += 1
@@ -165,35 +188,35 @@ def _token(fake: FakeWeChat, request: Request, _body: dict) -> dict:
     return {"access_token": fake._issue_token("ACCESS_TOKEN"), "expires_in": 7200}
 
 
-def _wecom_token(fake: FakeWeChat, request: Request, _body: dict) -> dict:
-    if not request.args.get("corpid") or not request.args.get("corpsecret"):
+def _wecom_token(fake: FakeWeChat, args: dict, _body: dict) -> dict:
+    if not args.get("corpid") or not args.get("corpsecret"):
         return _err(41004, "corpsecret missing")
     with fake._lock:
         fake.wecom_token_fetches += 1
     return _ok(access_token=fake._issue_token("WECOM_TOKEN"), expires_in=7200)
 
 
-def _custom_send(_fake: FakeWeChat, _request: Request, body: dict) -> dict:
+def _custom_send(_fake: FakeWeChat, _args: dict, body: dict) -> dict:
     if not body.get("touser") or not body.get("msgtype"):
         return _err(44002, "empty post data")
     return _ok()
 
 
-def _template_send(fake: FakeWeChat, _request: Request, body: dict) -> dict:
+def _template_send(fake: FakeWeChat, _args: dict, body: dict) -> dict:
     if not body.get("touser") or not body.get("template_id"):
         return _err(40037, "invalid template_id")
     return _ok(msgid=next(fake._seq))
 
 
-def _subscribe_send(_fake: FakeWeChat, _request: Request, body: dict) -> dict:
+def _subscribe_send(_fake: FakeWeChat, _args: dict, body: dict) -> dict:
     if not body.get("touser") or not body.get("template_id"):
         return _err(40037, "invalid template_id")
     return _ok()
 
 
-def _jscode2session(_fake: FakeWeChat, request: Request, _body: dict) -> dict:
-    code = request.args.get("js_code", "")
-    if not request.args.get("appid") or not request.args.get("secret"):
+def _jscode2session(_fake: FakeWeChat, args: dict, _body: dict) -> dict:
+    code = args.get("js_code", "")
+    if not args.get("appid") or not args.get("secret"):
         return _err(41002, "appid missing")
     if not code or code == "bad" or code.startswith("bad-"):
         return _err(40029, "invalid code")
@@ -206,7 +229,7 @@ def _jscode2session(_fake: FakeWeChat, request: Request, _body: dict) -> dict:
     }
 
 
-def _phone_number(_fake: FakeWeChat, _request: Request, body: dict) -> dict:
+def _phone_number(_fake: FakeWeChat, _args: dict, body: dict) -> dict:
     code = str(body.get("code", ""))
     if not code.startswith("phone-") or not code[6:].isdigit():
         return _err(40029, "invalid code")
@@ -217,8 +240,8 @@ def _phone_number(_fake: FakeWeChat, _request: Request, body: dict) -> dict:
     })
 
 
-def _user_info(_fake: FakeWeChat, request: Request, _body: dict) -> dict:
-    openid = request.args.get("openid", "")
+def _user_info(_fake: FakeWeChat, args: dict, _body: dict) -> dict:
+    openid = args.get("openid", "")
     if not openid:
         return _err(40003, "invalid openid")
     return {
@@ -228,14 +251,14 @@ def _user_info(_fake: FakeWeChat, request: Request, _body: dict) -> dict:
     }
 
 
-def _wecom_send(_fake: FakeWeChat, _request: Request, body: dict) -> dict:
+def _wecom_send(_fake: FakeWeChat, _args: dict, body: dict) -> dict:
     if not body.get("touser") and not body.get("toparty") and not body.get("totag"):
         return _err(40031, "invalid user list")
     return _ok(invaliduser="", invalidparty="", invalidtag="")
 
 
 # (method, path) -> (checks access_token, handler)
-ROUTES: dict[tuple[str, str], tuple[bool, Callable[[FakeWeChat, Request, dict], dict]]] = {
+ROUTES: dict[tuple[str, str], tuple[bool, Callable[[FakeWeChat, dict, dict], dict]]] = {
     ("GET", "/cgi-bin/token"): (False, _token),
     ("GET", "/cgi-bin/gettoken"): (False, _wecom_token),
     ("POST", "/cgi-bin/message/custom/send"): (True, _custom_send),

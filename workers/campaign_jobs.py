@@ -1,4 +1,4 @@
-"""Campaign fan-out: audience pages -> Delivery rows -> batch jobs of 200 -> bounded concurrent sends.
+"""Campaign fan-out: audience pages -> Delivery rows -> batch jobs (500) -> bounded concurrent sends.
 
 Idempotency: a Delivery is UNIQUE (campaign_id, resident_id) and is claimed (queued -> sending,
 committed) before its message is sent, so a rerun of any job never sends twice. A batch that
@@ -14,13 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import exists, func, select, update
+from rq import Queue
+from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.models.campaigns import Campaign, Delivery
 from app.models.notifications import MUTABLE_CATEGORIES
-from app.outbox import enqueue
+from app.outbox import enqueue, get_queue
 from app.services import audience
 from app.services.campaigns import render_body, skip_queued
 from app.services.channels import Outcome, OutgoingMessage, Recipient, deliver_all, load_recipients
@@ -30,7 +31,8 @@ from workers.context import job
 
 log = logging.getLogger(__name__)
 PAGE = 1000  # audience ids read per keyset page
-BATCH = 200  # residents per batch job
+BATCH = 500  # residents per batch job (config CAMPAIGN_BATCH_SIZE)
+CONCURRENCY = 24  # sends in flight per worker process (config CAMPAIGN_CONCURRENCY); the work is I/O
 MAX_ATTEMPTS = 4
 BACKOFF_SECONDS = (15, 60, 300)
 BATCH_JOB = "workers.campaign_jobs.send_batch"
@@ -39,11 +41,11 @@ _pool_lock = threading.Lock()
 
 
 def pool_for(app: Flask) -> ThreadPoolExecutor:
-    """The process's send pool (CAMPAIGN_CONCURRENCY threads, default 8), sharing the app's clients."""
+    """The process's send pool (CAMPAIGN_CONCURRENCY threads), sharing the app's clients."""
     with _pool_lock:
         pool = _pools.get(id(app))
         if pool is None:
-            size = int(app.config.get("CAMPAIGN_CONCURRENCY", 8))
+            size = int(app.config.get("CAMPAIGN_CONCURRENCY", CONCURRENCY))
             pool = _pools[id(app)] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="campaign-send")
         return pool
 
@@ -51,6 +53,29 @@ def pool_for(app: Flask) -> ThreadPoolExecutor:
 def _insert_ignoring_duplicates(session: Session):
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(Delivery).on_conflict_do_nothing(index_elements=["campaign_id", "resident_id"])
+
+
+def batch_size(app: Flask) -> int:
+    """Residents per batch job."""
+    return int(app.config.get("CAMPAIGN_BATCH_SIZE", BATCH))
+
+
+def _push_per_message(app: Flask, session: Session, campaign_id: int, ids: list[int]) -> None:
+    """The baseline's one job per resident, pushed to RQ in one pipeline once the deliveries are committed.
+
+    (Going through the outbox would make the baseline measure the outbox relay, one row at a time.)
+    """
+    queue = get_queue(app, "low")
+    if not queue.is_async:  # embedded mode: the outbox runs jobs in-process
+        for rid in ids:
+            enqueue(session, BATCH_JOB, campaign_id, rid, rid, queue="low")
+        return
+    stamp = int(utcnow().timestamp())
+    queue.enqueue_many([
+        Queue.prepare_data(BATCH_JOB, (campaign_id, rid, rid), job_id=f"campaign-{campaign_id}-{rid}-{stamp}",
+                           result_ttl=3600, failure_ttl=7 * 86400)
+        for rid in ids
+    ])
 
 
 def _resume_after(session: Session, campaign_id: int) -> int:
@@ -73,7 +98,8 @@ def start_campaign(session: Session, campaign_id: int, per_message: bool = False
         return 0  # cancelled, finished, or a rerun after the fan-out completed
     session.commit()
     after, created = _resume_after(session, campaign_id), 0
-    step = 1 if per_message else BATCH
+    app = current_app._get_current_object()
+    step = batch_size(app)
     while True:
         ids = audience.page_ids(session, campaign.community_id, campaign.audience, after_id=after, limit=PAGE)
         if not ids:
@@ -81,13 +107,17 @@ def start_campaign(session: Session, campaign_id: int, per_message: bool = False
         session.execute(_insert_ignoring_duplicates(session), [
             {"campaign_id": campaign_id, "resident_id": rid, "status": "queued", "attempts": 0} for rid in ids
         ])
-        for start in range(0, len(ids), step):
-            chunk = ids[start:start + step]
-            enqueue(session, BATCH_JOB, campaign_id, chunk[0], chunk[-1], queue="low")
+        if not per_message:
+            for start in range(0, len(ids), step):
+                chunk = ids[start:start + step]
+                enqueue(session, BATCH_JOB, campaign_id, chunk[0], chunk[-1], queue="low")
         created += len(ids)
         after = ids[-1]
         campaign.total = (campaign.total or 0) + len(ids)
         session.commit()  # this page's deliveries and batch jobs go out now; batches start while we read on
+        if per_message:
+            _push_per_message(app, session, campaign_id, ids)
+            session.commit()
         session.refresh(campaign)
         if campaign.status != "sending":
             log.info("campaign %s %s during fan-out; stopping", campaign_id, campaign.status)
@@ -107,6 +137,26 @@ def finish_if_done(session: Session, campaign_id: int) -> bool:
                                Campaign.fanout_done.is_(True), ~open_rows)
         .values(status="sent", finished_at=utcnow()).execution_options(synchronize_session=False)
     ).rowcount)
+
+
+_RECORD_PG = text(
+    "UPDATE delivery SET status = o.status, channel = o.channel, reason = o.reason, updated_at = :now "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS varchar[]), CAST(:channels AS varchar[]), "
+    "CAST(:reasons AS varchar[])) AS o(id, status, channel, reason) WHERE delivery.id = o.id"
+)
+
+
+def record_outcomes(session: Session, rows: list[dict]) -> None:
+    """Write each delivery's status, channel, reason and updated_at (PostgreSQL: one UPDATE ... FROM unnest)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(update(Delivery), rows)  # bulk UPDATE by primary key
+        return
+    session.execute(_RECORD_PG, {
+        "now": rows[0]["updated_at"], "ids": [r["id"] for r in rows], "statuses": [r["status"] for r in rows],
+        "channels": [r["channel"] for r in rows], "reasons": [r["reason"] for r in rows],
+    })
 
 
 def backoff(attempts: int) -> timedelta:
@@ -167,7 +217,7 @@ def send_batch(session: Session, campaign_id: int, lo: int, hi: int) -> dict[str
         counts[status] = counts.get(status, 0) + 1
         rows.append({"id": delivery_id, "status": status, "channel": outcome.channel,
                      "reason": outcome.reason, "updated_at": now})
-    session.execute(update(Delivery), rows)  # bulk UPDATE by primary key
+    record_outcomes(session, rows)
     if retry_attempts:
         enqueue(session, BATCH_JOB, campaign_id, lo, hi, queue="low", run_at=now + backoff(retry_attempts))
     session.flush()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import WeChatError
@@ -94,6 +94,13 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[start:start + CHUNK]
 
 
+def _among(session: Session, column, ids: Sequence[int]) -> ColumnElement[bool]:
+    """column IN ids; on PostgreSQL `= ANY(array)`, one statement text whatever the count (cached, prepared)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def load_recipients(session: Session, resident_ids: Sequence[int]) -> dict[int, Recipient]:
     """Recipients for these residents (three queries per 500): address, 48 h window, preferences."""
     since = utcnow() - WINDOW
@@ -104,16 +111,16 @@ def load_recipients(session: Session, resident_ids: Sequence[int]) -> dict[int, 
             .outerjoin(Household, Resident.household_id == Household.id)
             .outerjoin(Unit, Household.unit_id == Unit.id)
             .outerjoin(Building, Unit.building_id == Building.id)
-            .where(Resident.id.in_(chunk))
+            .where(_among(session, Resident.id, chunk))
         ).all()
         open_window = set(session.scalars(
             select(Conversation.resident_id).where(
-                Conversation.resident_id.in_(chunk), Conversation.channel == "oa",
+                _among(session, Conversation.resident_id, chunk), Conversation.channel == "oa",
                 Conversation.last_inbound_at >= since,
             )
         ))
         prefs = {p.resident_id: p for p in session.scalars(
-            select(NotificationPreference).where(NotificationPreference.resident_id.in_(chunk))
+            select(NotificationPreference).where(_among(session, NotificationPreference.resident_id, chunk))
         )}
         for rid, name, building, oa, wxa in rows:
             pref = prefs.get(rid)
@@ -131,7 +138,7 @@ def claim_grants(session: Session, template_id: str, resident_ids: Sequence[int]
     for chunk in _chunks(list(resident_ids)):
         got.update(session.scalars(
             update(SubscribeGrant)
-            .where(SubscribeGrant.template_id == template_id, SubscribeGrant.resident_id.in_(chunk),
+            .where(SubscribeGrant.template_id == template_id, _among(session, SubscribeGrant.resident_id, chunk),
                    SubscribeGrant.remaining > 0)
             .values(remaining=SubscribeGrant.remaining - 1, updated_at=utcnow())
             .returning(SubscribeGrant.resident_id)
@@ -145,7 +152,7 @@ def refund_grants(session: Session, template_id: str, resident_ids: Sequence[int
     for chunk in _chunks(list(resident_ids)):
         session.execute(
             update(SubscribeGrant)
-            .where(SubscribeGrant.template_id == template_id, SubscribeGrant.resident_id.in_(chunk))
+            .where(SubscribeGrant.template_id == template_id, _among(session, SubscribeGrant.resident_id, chunk))
             .values(remaining=SubscribeGrant.remaining + 1, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
@@ -156,7 +163,7 @@ def clear_grants(session: Session, template_id: str, resident_ids: Sequence[int]
     for chunk in _chunks(list(resident_ids)):
         session.execute(
             update(SubscribeGrant)
-            .where(SubscribeGrant.template_id == template_id, SubscribeGrant.resident_id.in_(chunk))
+            .where(SubscribeGrant.template_id == template_id, _among(session, SubscribeGrant.resident_id, chunk))
             .values(remaining=0, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
@@ -176,19 +183,20 @@ def _fields(message: OutgoingMessage, kind: str) -> dict:
     return {k: {"value": str(v)} for k, v in {**base, **message.data}.items()}
 
 
-def send_on(app: Flask, channel: str, recipient: Recipient, message: OutgoingMessage) -> None:
-    """Send one message on one channel; raises WeChatError when WeChat refuses."""
+def send_on(app: Flask, channel: str, recipient: Recipient, message: OutgoingMessage,
+            stop: threading.Event | None = None) -> None:
+    """Send one message on one channel; raises WeChatError when WeChat refuses (stop: see post_json)."""
     if channel == CUSTOM:
         text = message.text + (f"\n{message.link}" if message.link and message.link.startswith("http") else "")
-        send_customer_text(app, recipient.oa_openid or "", text)
+        send_customer_text(app, recipient.oa_openid or "", text, stop)
     elif channel == SUBSCRIBE:
         page = message.link if message.link and not message.link.startswith("http") else None
         send_subscribe_message(app, recipient.wxa_openid or "", message.template.wxa_template_id,
-                               _fields(message, SUBSCRIBE), page=page)
+                               _fields(message, SUBSCRIBE), page=page, stop=stop)
     else:
         url = message.link if message.link and message.link.startswith("http") else None
         send_template_message(app, recipient.oa_openid or "", message.template.oa_template_id,
-                              _fields(message, TEMPLATE), url=url)
+                              _fields(message, TEMPLATE), url=url, stop=stop)
 
 
 def deliver_all(
@@ -211,13 +219,15 @@ def deliver_all(
     errors: dict[int, list[str]] = defaultdict(list)
     outcomes: dict[int, Outcome] = {}
     throttled = threading.Event()
+    # A batch on a pool shares `throttled` with its sends: the first rate limit stops every retry in flight.
+    stop = throttled if pool is not None else None
 
     def attempt(rid: int) -> tuple[int, str, WeChatError | None]:
         channel = plans[rid][0]
         if throttled.is_set():
             return rid, channel, WeChatError(45009, "not sent: WeChat reported a rate limit in this batch")
         try:
-            send_on(app, channel, people[rid], messages[rid])
+            send_on(app, channel, people[rid], messages[rid], stop)
         except WeChatError as exc:
             if exc.errcode in RATE_ERRORS:
                 throttled.set()

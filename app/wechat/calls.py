@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from flask import Flask
 
 from app.errors import WeChatError
 from app.wechat.factory import oa_client, wecom_client, wxa_client
+
+# The three sends go through the clients' thin post_json (the campaign hot path), not wechatpy.
+CUSTOM_SEND = "https://api.weixin.qq.com/cgi-bin/message/custom/send"
+TEMPLATE_SEND = "https://api.weixin.qq.com/cgi-bin/message/template/send"
+SUBSCRIBE_SEND = "https://api.weixin.qq.com/cgi-bin/message/subscribe/send"
 
 
 @dataclass(frozen=True)
@@ -43,27 +49,31 @@ def get_phone_number(app: Flask, code: str) -> str:
     return str(phone)
 
 
-def send_customer_text(app: Flask, openid: str, text: str) -> None:
-    """Send a customer-service text to an official-account follower; WeChatError on failure."""
-    oa_client(app).message.send_text(openid, text)
+def send_customer_text(app: Flask, openid: str, text: str, stop: threading.Event | None = None) -> None:
+    """Send a customer-service text to an official-account follower; WeChatError on failure.
+
+    stop: shared by a batch's sends; see OfficialAccountClient.post_json.
+    """
+    oa_client(app).post_json(CUSTOM_SEND, {"touser": openid, "msgtype": "text", "text": {"content": text}},
+                            stop)
 
 
 def send_template_message(app: Flask, openid: str, template_id: str, data: dict,
-                          url: str | None = None) -> None:
+                          url: str | None = None, stop: threading.Event | None = None) -> None:
     """Send an official-account template message."""
     body: dict = {"touser": openid, "template_id": template_id, "data": data}
     if url:
         body["url"] = url
-    oa_client(app).post("https://api.weixin.qq.com/cgi-bin/message/template/send", data=body)
+    oa_client(app).post_json(TEMPLATE_SEND, body, stop)
 
 
 def send_subscribe_message(app: Flask, openid: str, template_id: str, data: dict,
-                           page: str | None = None) -> None:
+                           page: str | None = None, stop: threading.Event | None = None) -> None:
     """Send a mini-program subscribe message (one per grant; 43101 without one)."""
     body: dict = {"touser": openid, "template_id": template_id, "data": data}
     if page:
         body["page"] = page
-    wxa_client(app).post("https://api.weixin.qq.com/cgi-bin/message/subscribe/send", data=body)
+    wxa_client(app).post_json(SUBSCRIBE_SEND, body, stop)
 
 
 def send_wecom_text(app: Flask, user_ids: list[str], text: str) -> bool:

@@ -6,10 +6,17 @@ errors without limit; these subclasses do both the way wechat-notes.md asks.
 
 from __future__ import annotations
 
+import http.client
+import json
 import logging
+import socket
+import ssl
+import threading
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import getproxies
 
 import redis
 import requests
@@ -41,11 +48,17 @@ class _SharedTokenMixin:
     session: RedisStorage
     timeout: float | None
 
-    def _setup(self, redis_client: redis.Redis, base_url: str | None, max_retries: int, backoff: float) -> None:
+    def _setup(self, redis_client: redis.Redis, base_url: str | None, max_retries: int, backoff: float,
+               token_cache: float = 0.0) -> None:
         self.redis = redis_client
+        self.token_cache = token_cache  # post_json reuses the token read from Redis this many seconds
+        self._cached_token: tuple[str, float] | None = None
         self.max_retries = max_retries
         self.backoff = backoff
         self.lock_wait = max(LOCK_TTL, (self.timeout or 5) * 2)
+        self.base_url = base_url
+        self._conns = threading.local()  # post_json: one keep-alive connection per thread and host
+        self._behind_proxy = not base_url and "https" in getproxies()  # read once: it scans os.environ
         mount_base_url(self._http, base_url)
 
     # ----- token ---------------------------------------------------------------------
@@ -149,16 +162,154 @@ class _SharedTokenMixin:
             attempt += 1
 
 
+    # ----- the send hot path: a thin JSON POST ------------------------------------------------
+    def post_json(self, url: str, body: dict, stop: threading.Event | None = None) -> dict:
+        """POST body as JSON with the shared token over this thread's keep-alive connection.
+
+        The same contract as post() at a fraction of its cost (no requests/wechatpy layers): a
+        token error refreshes the token once and retries once; busy, rate limits, 5xx and failed
+        connections are retried with backoff up to max_retries; a read timeout is not (WeChat may
+        have acted); every failure is a WeChatError. Falls back to post() behind an HTTP proxy.
+        With `stop` (shared by a batch's sends), a rate limit sets it and is raised at once, and no
+        send retries once it is set: the batch backs off as a whole instead of hammering WeChat.
+        """
+        if self._behind_proxy:
+            return self.post(url, data=body)
+        scheme, netloc, path = self._target(url)
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        token = self._hot_token()
+        token_refreshed, attempt = False, 0
+        while True:
+            try:
+                status, raw = self._send_once(scheme, netloc, f"{path}?access_token={token}", payload)
+            except _SentAndLost as exc:  # e.g. a read timeout: WeChat may have acted
+                raise WeChatError(BUSY, f"request failed: {exc.__cause__!r}") from exc
+            except (OSError, http.client.HTTPException) as exc:  # nothing answered: safe to repeat
+                status, raw = 0, b""
+                code, errmsg, retryable = BUSY, f"connection failed: {exc!r}", True
+            if status >= 400:
+                code, errmsg, retryable = BUSY, f"HTTP {status}", status >= 500
+            elif status:
+                result = _json_object(raw)
+                if result is None:  # not WeChat's JSON: report it, never repeat a send
+                    raise WeChatError(BUSY, f"WeChat answered with something other than JSON: {raw[:80]!r}")
+                code = int(result.get("errcode", 0) or 0)
+                if code == 0:
+                    return result
+                errmsg = str(result.get("errmsg", code))
+                retryable = code == BUSY or code in RATE_ERRORS
+                if code in TOKEN_ERRORS and not token_refreshed:
+                    token_refreshed = True
+                    try:
+                        token = self.refresh_token(stale=token)
+                        self._cached_token = (token, time.monotonic())
+                        continue
+                    except WeChatError as exc:
+                        code, errmsg, retryable = exc.errcode, exc.errmsg, exc.errcode == BUSY
+            if stop is not None and code in RATE_ERRORS:
+                stop.set()
+            if not retryable or attempt >= self.max_retries or (stop is not None and stop.is_set()):
+                raise WeChatError(code, errmsg)
+            delay = self.backoff * (2 ** attempt) * (2 if code in RATE_ERRORS else 1)
+            log.warning("WeChat POST %s: errcode %s, retry %d in %.2fs", path, code, attempt + 1, delay)
+            time.sleep(delay)
+            attempt += 1
+
+    def _hot_token(self) -> str:
+        """The shared token, re-read from Redis at most every token_cache seconds.
+
+        A token another process replaced meanwhile is harmless: WeChat keeps the old one valid for
+        five minutes, and a refused one (40001/42001) is refreshed and the send retried once.
+        """
+        cached = self._cached_token
+        if cached is not None and self.token_cache > 0 and time.monotonic() - cached[1] < self.token_cache:
+            return cached[0]
+        token = self.access_token
+        self._cached_token = (token, time.monotonic())
+        return token
+
+    def _target(self, url: str) -> tuple[str, str, str]:
+        parts = urlsplit(url)
+        if not self.base_url:
+            return parts.scheme, parts.netloc, parts.path
+        base = urlsplit(self.base_url)
+        return base.scheme, base.netloc, base.path.rstrip("/") + parts.path
+
+    def _connection(self, scheme: str, netloc: str, fresh: bool) -> http.client.HTTPConnection:
+        conns: dict = self._conns.__dict__.setdefault("by_host", {})
+        conn = conns.get((scheme, netloc))
+        if conn is None or fresh:
+            if conn is not None:
+                conn.close()
+            if scheme == "https":
+                conn = http.client.HTTPSConnection(netloc, timeout=self.timeout, context=_ssl_context())
+            else:
+                conn = http.client.HTTPConnection(netloc, timeout=self.timeout)
+            conns[(scheme, netloc)] = conn
+        return conn
+
+    def _send_once(self, scheme: str, netloc: str, target: str, payload: bytes) -> tuple[int, bytes]:
+        """One POST; a keep-alive connection the server has closed meanwhile is reopened once."""
+        for fresh in (False, True):
+            conn = self._connection(scheme, netloc, fresh)
+            reused = conn.sock is not None
+            try:
+                if not reused:
+                    conn.connect()  # OSError here: nothing was sent
+                    # headers and body go out in two writes: without this, Nagle + delayed ACK stall
+                    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                conn.request("POST", target, payload, {"Content-Type": "application/json; charset=utf-8"})
+                response = conn.getresponse()
+                raw = response.read()
+            except TimeoutError as exc:
+                conn.close()
+                raise _SentAndLost() from exc
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                conn.close()
+                if reused and not fresh:
+                    continue  # the idle connection was closed by the server: once more on a new one
+                raise
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                raise
+            if response.will_close:
+                conn.close()
+            return response.status, raw
+        raise AssertionError("unreachable")
+
+
+class _SentAndLost(Exception):
+    """The request went out but no answer came back in time."""
+
+
+_ssl = threading.local()
+
+
+def _ssl_context() -> ssl.SSLContext:
+    if not hasattr(_ssl, "context"):
+        _ssl.context = ssl.create_default_context()
+    return _ssl.context
+
+
+def _json_object(raw: bytes) -> dict | None:
+    try:
+        result = json.loads(raw)
+    except ValueError:
+        return None
+    return result if isinstance(result, dict) else None
+
+
 class OfficialAccountClient(_SharedTokenMixin, _OAClient):
     """The official account or the mini-program (same API surface, different appid)."""
 
     token_url = "https://api.weixin.qq.com/cgi-bin/token"
 
     def __init__(self, appid: str, secret: str, *, redis_client: redis.Redis, base_url: str | None = None,
-                 timeout: float = 5.0, max_retries: int = 2, backoff: float = 0.5) -> None:
+                 timeout: float = 5.0, max_retries: int = 2, backoff: float = 0.5,
+                 token_cache: float = 0.0) -> None:
         super().__init__(appid, secret, session=RedisStorage(redis_client, prefix=TOKEN_PREFIX),
                          timeout=timeout, auto_retry=False)
-        self._setup(redis_client, base_url, max_retries, backoff)
+        self._setup(redis_client, base_url, max_retries, backoff, token_cache)
 
     def _token_params(self) -> dict[str, str]:
         return {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
@@ -171,11 +322,11 @@ class WeComClient(_SharedTokenMixin, _WeComClient):
 
     def __init__(self, corp_id: str, secret: str, agent_id: int, *, redis_client: redis.Redis,
                  base_url: str | None = None, timeout: float = 5.0, max_retries: int = 2,
-                 backoff: float = 0.5) -> None:
+                 backoff: float = 0.5, token_cache: float = 0.0) -> None:
         super().__init__(corp_id, secret, session=RedisStorage(redis_client, prefix=TOKEN_PREFIX),
                          timeout=timeout, auto_retry=False)
         self.agent_id = agent_id
-        self._setup(redis_client, base_url, max_retries, backoff)
+        self._setup(redis_client, base_url, max_retries, backoff, token_cache)
 
     def _token_params(self) -> dict[str, str]:
         return {"corpid": self.corp_id, "corpsecret": self.secret}

@@ -23,6 +23,8 @@ def _options(app: Flask) -> dict:
         "timeout": float(app.config.get("WECHAT_TIMEOUT", 5.0)),
         "max_retries": int(app.config.get("WECHAT_MAX_RETRIES", 2)),
         "backoff": float(app.config.get("WECHAT_RETRY_BACKOFF", 0.5)),
+        # seconds a send reuses the token it read from Redis (off in tests: each test flushes Redis)
+        "token_cache": float(app.config.get("WECHAT_TOKEN_CACHE_SECONDS", 0 if app.testing else 5)),
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, insert, select, update
@@ -16,7 +16,7 @@ from app.services import campaigns as svc
 from app.services.audience import AudienceError
 from app.services.notify import set_preferences
 from app.services.tags import refresh_all
-from app.timeutil import utcnow
+from app.timeutil import to_local, utcnow
 from app.wechat import oa_client, wxa_client
 from workers.campaign_jobs import send_batch, start_campaign
 
@@ -134,7 +134,8 @@ def test_campaign_reaches_the_audience_on_the_best_channel(db_session, run_jobs,
     assert progress["by_channel"] == {"custom": 1, "subscribe": 1, "template": 1}
 
 
-def test_audience_is_split_into_batches_of_200(db_session, run_jobs, fake_wechat, make_community):
+def test_audience_is_split_into_batches(app, db_session, run_jobs, fake_wechat, make_community):
+    app.config["CAMPAIGN_BATCH_SIZE"] = 200  # 500 by default; smaller here to keep the test quick
     c = make_community()
     crowd(db_session, c.id, 450)
     campaign = svc.create_draft(db_session, c.id, title="象棋赛", body="{name}：周六象棋赛", audience_expr="interest:chess")
@@ -146,6 +147,21 @@ def test_audience_is_split_into_batches_of_200(db_session, run_jobs, fake_wechat
     assert _statuses(db_session, campaign.id) == {"sent": 450}
     sent = fake_wechat.sent_messages("template")
     assert len(sent) == 450 and len({m["touser"] for m in sent}) == 450
+    assert db_session.get(Campaign, campaign.id).status == "sent"
+    app.config.pop("CAMPAIGN_BATCH_SIZE")
+
+
+def test_one_job_per_message_baseline_sends_each_resident_once(db_session, run_jobs, fake_wechat, make_community):
+    c = make_community()
+    ids = crowd(db_session, c.id, 7)
+    campaign = svc.create_draft(db_session, c.id, title="t", body="{name}：通知", audience_expr="interest:chess")
+    campaign.status = "scheduled"
+    db_session.commit()
+    assert start_campaign(campaign.id, per_message=True) == 7
+    run_jobs()
+    assert _statuses(db_session, campaign.id) == {"sent": 7}
+    sent = fake_wechat.sent_messages("template")
+    assert sorted(m["touser"] for m in sent) == sorted(db_session.get(Resident, r).oa_openid for r in ids)
     assert db_session.get(Campaign, campaign.id).status == "sent"
 
 
@@ -244,7 +260,8 @@ def test_cancelled_before_its_time_never_starts(db_session, run_jobs, fake_wecha
     c = make_community()
     crowd(db_session, c.id, 5)
     campaign = svc.create_draft(db_session, c.id, title="t", body="通知", audience_expr="interest:chess")
-    svc.schedule(db_session, c.id, campaign.id, at=utcnow() + timedelta(days=1), now=utcnow())
+    tomorrow_10 = datetime.combine(to_local(utcnow()).date() + timedelta(days=1), time(2, 0))  # 10:00 Shanghai
+    svc.schedule(db_session, c.id, campaign.id, at=tomorrow_10, now=utcnow())
     db_session.commit()
     job = db_session.scalars(select(OutboxJob).where(OutboxJob.func == svc.START_JOB)).one()
     assert job.run_at > utcnow()
