@@ -115,3 +115,33 @@ def send_car_notice():
     db.session.commit()
     return jsonify({"id": notice.id, "plate": notice.plate, "kind": notice.kind, "status": notice.status,
                     "message": car_notices.sender_reply(notice)})
+
+
+OWNER_NOTICES = {"description": "最近12小时关于我家车辆的提醒（不含发送人信息）", "type": "object", "properties": {
+    "notices": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "plate": {"type": "string"}, "kind": {"type": "string"},
+        "text": {"type": "string"}, "status": {"type": "string", "enum": ["sent", "handled"]},
+        "created_at": {"type": "string", "format": "date-time"}}}}}}
+
+
+def _owner_notices(resident) -> dict:
+    return {"notices": [{"id": n.id, "plate": n.plate, "kind": n.kind, "text": car_notices.owner_text(n),
+                         "status": n.status, "created_at": n.created_at.isoformat() + "Z"}
+                        for n in car_notices.notices_for_owner(db.session, resident)]}
+
+
+@api_route("/me/car-notices", summary="关于我家车辆的提醒", tags=("parking",),
+           responses={200: OWNER_NOTICES, 403: ERROR_RESPONSES[403]})
+def my_car_notices():
+    """Recent notices about the household's cars, without who sent them."""
+    return jsonify(_owner_notices(current_resident()))
+
+
+@api_route("/me/car-notices/<int(max=2147483647):notice_id>/handled", methods=("POST",), summary="回复已处理",
+           tags=("parking",), responses={200: OWNER_NOTICES, **{s: ERROR_RESPONSES[s] for s in (403, 404, 409)}})
+def handled_car_notice(notice_id: int):
+    """The owner dealt with it; the sender is told (without learning who the owner is)."""
+    resident = current_resident()
+    car_notices.mark_handled(db.session, resident, notice_id)
+    db.session.commit()
+    return jsonify(_owner_notices(resident))

@@ -198,6 +198,33 @@ def _tell_sender(session: Session, notice: CarNotice, text: str, now: datetime) 
         notify(session, notice.sender_resident_id, category="service", text=text, now=now)
 
 
+def notices_for_owner(session: Session, resident: Resident, now: datetime | None = None) -> list[CarNotice]:
+    """Notices about the household's cars from the last 12 hours, newest first."""
+    if resident.household_id is None:
+        return []
+    since = to_naive_utc(now) - ANSWER_WINDOW
+    return list(session.scalars(select(CarNotice).where(CarNotice.household_id == resident.household_id,
+                                                        CarNotice.created_at >= since)
+                                .order_by(CarNotice.created_at.desc(), CarNotice.id.desc())))
+
+
+def mark_handled(session: Session, resident: Resident, notice_id: int, now: datetime | None = None) -> CarNotice:
+    """The owner says a notice about their car is dealt with (as 已处理 in chat); the sender is told."""
+    notice = session.get(CarNotice, notice_id)
+    if notice is None or resident.household_id is None or notice.household_id != resident.household_id:
+        raise NotFound("没有找到这条提醒", code="notice_not_found")
+    if notice.status != "sent":
+        raise Conflict("这条提醒已处理", code="notice_closed")
+    _handled(session, notice, to_naive_utc(now))
+    return notice
+
+
+def _handled(session: Session, notice: CarNotice, now: datetime) -> None:
+    notice.status, notice.handled_at, notice.handled_note = "handled", now, "车主回复已处理"
+    _tell_sender(session, notice, f"您提醒的车辆{notice.plate}，车主已回复：已处理。感谢您的提醒！", now)
+    session.flush()
+
+
 def owner_reply(session: Session, resident: Resident | None, text: str, now: datetime | None = None) -> str | None:
     """An owner's 已处理 for the newest open notice about their household's cars; None when it is not one."""
     if resident is None or resident.household_id is None or text not in DONE_WORDS:
@@ -208,10 +235,7 @@ def owner_reply(session: Session, resident: Resident | None, text: str, now: dat
                             .order_by(CarNotice.created_at.desc(), CarNotice.id.desc()).limit(1))
     if notice is None:
         return None
-    now = to_naive_utc(now)
-    notice.status, notice.handled_at, notice.handled_note = "handled", now, "车主回复已处理"
-    _tell_sender(session, notice, f"您提醒的车辆{notice.plate}，车主已回复：已处理。感谢您的提醒！", now)
-    session.flush()
+    _handled(session, notice, to_naive_utc(now))
     return f"好的，已告诉对方车辆{notice.plate}已处理，谢谢配合！"
 
 

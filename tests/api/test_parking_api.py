@@ -96,3 +96,18 @@ def test_car_notice_errors(client, wang):
         client.post("/api/v1/car-notices", json={"plate": "浙B8K9Q2", "kind": "lights"}, headers=wang)
     limited = client.post("/api/v1/car-notices", json={"plate": "浙B8K9Q2", "kind": "lights"}, headers=wang)
     assert limited.status_code == 429 and limited.get_json()["error"]["code"] == "plate_rate_limited"
+
+
+def test_the_owner_sees_notices_about_the_car_and_marks_one_handled(client, wang, li):
+    client.post("/api/v1/me/vehicles", json={"plate": "浙A12345"}, headers=li)
+    sent = client.post("/api/v1/car-notices", json={"plate": "浙A12345", "kind": "move"}, headers=wang).get_json()
+    [notice] = client.get("/api/v1/me/car-notices", headers=li).get_json()["notices"]
+    assert (notice["id"], notice["status"], notice["plate"]) == (sent["id"], "sent", "浙A12345")
+    assert "王阿姨" not in notice["text"] and "13900001111" not in notice["text"]
+    assert client.post(f"/api/v1/me/car-notices/{sent['id']}/handled", headers=wang).status_code == 404
+    done = client.post(f"/api/v1/me/car-notices/{sent['id']}/handled", headers=li)
+    assert done.status_code == 200 and done.get_json()["notices"][0]["status"] == "handled"
+    again = client.post(f"/api/v1/me/car-notices/{sent['id']}/handled", headers=li)
+    assert again.status_code == 409
+    told = db.session.scalars(select(Notification.text).order_by(Notification.id.desc())).first()
+    assert told == "您提醒的车辆浙A12345，车主已回复：已处理。感谢您的提醒！"

@@ -15,6 +15,15 @@ from app.services import parking
 from app.timeutil import utcnow
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _warm_parser():
+    """Load the parser's dictionaries before the first signed post, as gunicorn's when_ready does, so the
+    first answer is not pushed past WeChat's reply budget on a busy machine."""
+    from nlp import parse
+
+    parse("你好")
+
+
 @pytest.fixture
 def wx(client, app):
     return WeChatServer(client, app.config["WECHAT_TOKEN"])
