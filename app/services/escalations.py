@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 SILENT = ""  # intercept(): the bot says nothing; the endpoint answers `success`, workers send nothing
 HANDLER_ROLES = ("admin", "property")
 SUPERVISOR_ROLES = ("admin",)
-LOW_CONFIDENCE = 0.4
-FALLBACKS_BEFORE_HANDOFF = 2
 MAX_REPLY = 1000
 ALERT_JOB = "workers.escalation_jobs.alert_staff"
 DELIVER_JOB = "workers.escalation_jobs.deliver_reply"
@@ -71,6 +69,7 @@ def safety_word(text: str) -> str | None:
 def intercept(session: Session, conversation: Conversation, text: str, now: datetime,
               parsed=None) -> str | None:
     """Run before the bot: a reply (or SILENT) when escalation decides, None to let the bot answer."""
+    set_dialog(conversation, turn=int((conversation.dialog or {}).get("turn") or 0) + 1)  # for fallback()
     word = safety_word(text)
     if conversation.state in ("waiting_for_staff", "with_staff"):
         open_one = open_escalation(session, conversation.id)
@@ -97,29 +96,24 @@ def intercept(session: Session, conversation: Conversation, text: str, now: date
         parsed = _parse(text, now)
     intent = "human" if text in HUMAN_WORDS else getattr(parsed, "intent", None)
     if intent == "human":
-        set_dialog(conversation, fallbacks=None)
         escalate(session, conversation, trigger="human", text=text, now=now)
         return HUMAN_REPLY
-    if (conversation.dialog or {}).get("flow") or parsed is None or _chat_command(text):
-        return None  # an open dialog (binding...) or a command of the chat core decides what it means
-    low = parsed.intent == "out_of_scope" or float(parsed.confidence) < LOW_CONFIDENCE
-    if not low:
-        set_dialog(conversation, fallbacks=None)
+    return None
+
+
+def fallback(session: Session, conversation: Conversation, text: str, now: datetime) -> str | None:
+    """Called where the bot has nothing better than its help menu: the second such message in a row hands
+    the conversation to staff (Rasa's "ask to rephrase, then hand off"); None lets the bot show the menu."""
+    dialog = conversation.dialog or {}
+    turn = int(dialog.get("turn") or 0)
+    if not text:
         return None
-    count = int((conversation.dialog or {}).get("fallbacks") or 0) + 1
-    if count < FALLBACKS_BEFORE_HANDOFF:
-        set_dialog(conversation, fallbacks=count)
-        return None  # the bot's own answer asks to rephrase
-    set_dialog(conversation, fallbacks=None)
-    escalate(session, conversation, trigger="fallback", text=text, now=now)
-    return FALLBACK_REPLY
-
-
-def _chat_command(text: str) -> bool:
-    """Words the chat core acts on itself (绑定, 取消, codes, rooms, phones): never a fallback."""
-    from app.services import chat
-
-    return text in chat.BIND_WORDS or text in chat.CANCEL_WORDS or any(ch.isdigit() for ch in text)
+    if turn and dialog.get("fallback_turn") == turn - 1:
+        set_dialog(conversation, fallback_turn=None)
+        escalate(session, conversation, trigger="fallback", text=text, now=now)
+        return FALLBACK_REPLY
+    set_dialog(conversation, fallback_turn=turn)
+    return None
 
 
 def _parse(text: str, now: datetime):
@@ -352,7 +346,7 @@ def resolve(session: Session, escalation_id: int, staff: Staff, now: datetime | 
         escalation.assignee_id = staff.id
     _sync_state(escalation)
     if escalation.trigger != "takeover":
-        set_dialog(escalation.conversation, satisfaction_for=escalation.id, fallbacks=None)
+        set_dialog(escalation.conversation, satisfaction_for=escalation.id, fallback_turn=None)
         enqueue(session, SATISFACTION_JOB, escalation.id)
     session.flush()
     return escalation

@@ -75,9 +75,18 @@ def test_two_fallbacks_in_a_row_hand_off_but_one_does_not(wx, wang):
     assert wx.say("o_wang", "你好").startswith("王阿姨")  # an understood message resets the count
     assert wx.say("o_wang", "给我讲个笑话") == HELP_MENU
     assert _escalations() == []
-    assert wx.say("o_wang", "阿斯顿发生").startswith(escalations.FALLBACK_REPLY)
+    assert wx.say("o_wang", "阿斯顿发生") == escalations.FALLBACK_REPLY
     [esc] = _escalations()
     assert esc.trigger == "fallback" and esc.summary == "阿斯顿发生"
+
+
+def test_only_answers_the_bot_gives_up_on_count_as_fallbacks(wx, wang):
+    assert wx.say("o_wang", "给我讲个笑话") == HELP_MENU
+    assert wx.say("o_wang", "绑定").startswith("您已绑定")  # the chat core's own answer: the chain breaks
+    assert wx.say("o_wang", "给我讲个笑话") == HELP_MENU
+    assert _escalations() == []
+    assert wx.say("o_wang", "讲个故事吧") == escalations.FALLBACK_REPLY
+    assert _conversation().state == "waiting_for_staff"
 
 
 @pytest.mark.parametrize("word", ["燃气味", "着火", "电梯困人", "有人晕倒"])
