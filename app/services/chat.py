@@ -133,7 +133,7 @@ def _answer(session: Session, conversation: Conversation, text: str, resident: R
     wish_answer = wish_chat.answer_by_words(session, resident, text) if intent in (None, "out_of_scope") else None
     if wish_answer is not None:  # 我的心愿有进展吗, 心愿排行榜
         return wish_answer
-    return help_menu(resident)
+    return escalations.fallback(session, conversation, text, now) or help_menu(resident)
 
 
 def _parse(text: str, now: datetime):
