@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -21,6 +22,17 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+# Tuning settings read from the environment only when set; their defaults live beside the code
+# that uses them (e.g. app/services/business_hours.py), so an unset variable changes nothing.
+OPTIONAL_SETTINGS = (
+    "ESCALATION_BUSINESS_DAYS", "ESCALATION_BUSINESS_START", "ESCALATION_BUSINESS_END",
+    "ESCALATION_FIRST_RESPONSE_MINUTES", "ESCALATION_RESOLUTION_MINUTES",
+    "ESCALATION_URGENT_FIRST_RESPONSE_MINUTES", "ESCALATION_URGENT_RESOLUTION_MINUTES", "ESCALATION_REPLY_LINK",
+    "TICKET_SLA_URGENT_MINUTES", "TICKET_SLA_NORMAL_MINUTES",
+    "NOTIFY_DIGEST_AFTER", "CAMPAIGN_CONCURRENCY",
+)
 
 
 class Config:
@@ -61,6 +73,11 @@ class Config:
         self.WECOM_AES_KEY = _env("WECOM_AES_KEY")
         self.SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "0") == "1"
         self.UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+        for name in OPTIONAL_SETTINGS:
+            if _env(name) is not None:
+                setattr(self, name, _env(name))
+        if _env("NOTIFY_TEMPLATE_IDS"):  # {"ticket": {"wxa": "...", "oa": "..."}, ...}
+            self.NOTIFY_TEMPLATE_IDS = json.loads(_env("NOTIFY_TEMPLATE_IDS"))
         self.PARKING_STALE_MINUTES = int(_env("PARKING_STALE_MINUTES", "10"))  # older counts are "stale"
 
     @property
