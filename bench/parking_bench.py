@@ -106,6 +106,23 @@ def start_server(db_url: str, redis_url: str, port: int, workers: int) -> subpro
     raise SystemExit("gunicorn did not start")
 
 
+def server_cpu(master: int) -> float:
+    """CPU seconds used so far by the gunicorn workers (children of the master)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return 0.0
+    total = 0.0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 class Recorder:
     """Latencies and errors of one kind of request."""
 
@@ -208,16 +225,20 @@ def main() -> None:
                                                               ingest)) for _ in range(args.ingest_threads)]
         threads += [threading.Thread(target=query_loop, args=(base, setup, stop, chat, api, i + 1))
                     for i in range(args.query_threads)]
-        began = time.perf_counter()
+        began, cpu_before = time.perf_counter(), server_cpu(server.pid)
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        duration = time.perf_counter() - began
+        duration, cpu = time.perf_counter() - began, server_cpu(server.pid) - cpu_before
+        load = os.getloadavg()[0]
         print(f"{args.seconds:.0f} s, gunicorn {args.workers} workers x 8 threads, {os.cpu_count()} CPUs, "
               f"target {args.rate} updates/s from {args.ingest_threads} threads, {args.query_threads} query threads")
         for rec in (ingest, chat, api):
             print(rec.line(duration))
+        total = sum(len(r.latencies) for r in (ingest, chat, api))
+        print(f"gunicorn workers used {cpu:.1f} CPU s ({cpu / max(total, 1) * 1000:.1f} ms a request on average); "
+              f"load average at the end {load:.1f} (other processes share these {os.cpu_count()} CPUs)")
     finally:
         server.terminate()
         server.wait(timeout=10)

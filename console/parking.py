@@ -25,6 +25,7 @@ NOTICE_STATUS_LABELS = {"sent": "已通知车主", "handled": "车主已处理",
                         "closed": "物业已处理"}
 
 add_nav("console.parking_zones", "停车", ROLES)
+from console import parking_setup  # noqa: E402,F401 - zone and device setup pages on the same blueprint
 
 
 def _stale_minutes() -> int:

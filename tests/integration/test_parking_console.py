@@ -109,3 +109,37 @@ def test_staff_send_a_notice_by_plate(client, staff_in, make_resident, db_sessio
     assert "车灯没有关" in text and staff.name not in text
     bad = post(client, "/console/parking/notices", {"plate": "nonsense", "kind": "move"})
     assert bad.status_code == 302 and "车牌号格式不对" in client.get("/console/parking/notices").get_data(as_text=True)
+
+
+def test_staff_add_zones_and_an_admin_adds_a_device_whose_secret_is_shown_once(client, staff_in, zones, app,
+                                                                               db_session):
+    from app.redis_conn import get_redis
+
+    staff = staff_in("admin")
+    conn = get_redis(app)
+    parking.availability(db_session, conn, staff.community_id)  # a cached hash, which a new zone must refresh
+    added = post(client, "/console/parking/setup/zones", {"code": "north-lot", "name": "北门停车场", "building": "",
+                                                          "fixed_capacity": "0", "temporary_capacity": "30"})
+    assert added.status_code == 302
+    assert "北门停车场" in client.get("/console/parking").get_data(as_text=True)
+    bad = post(client, "/console/parking/setup/zones", {"code": "B99", "name": "99幢", "building": "99",
+                                                        "fixed_capacity": "3", "temporary_capacity": "1"})
+    assert bad.status_code == 302 and "没有99幢" in client.get("/console/parking/setup").get_data(as_text=True)
+    dup = post(client, "/console/parking/setup/zones", {"code": "B30", "name": "30幢", "building": "30",
+                                                        "fixed_capacity": "3", "temporary_capacity": "1"})
+    assert dup.status_code == 302 and "已存在" in client.get("/console/parking/setup").get_data(as_text=True)
+    created = post(client, "/console/parking/setup/devices", {"name": "30幢路口", "zones": "B30"})
+    html = created.get_data(as_text=True)
+    assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
+    from app.models.parking import ParkingDevice
+
+    device = db.session.scalar(select(ParkingDevice))
+    assert device.secret in html and device.zone_ids == [zones["fresh"].id]
+    listing = client.get("/console/parking/setup").get_data(as_text=True)
+    assert device.key_id in listing and device.secret not in listing
+
+
+def test_only_admins_add_devices(client, staff_in, zones):
+    staff_in("property")
+    assert "add-device" not in client.get("/console/parking/setup").get_data(as_text=True)
+    assert post(client, "/console/parking/setup/devices", {"name": "x"}).status_code == 403
