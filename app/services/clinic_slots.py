@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Resident
@@ -44,7 +44,7 @@ def generate_slots(session: Session, community_id: int, start: date, days: int) 
     existing = set(session.execute(
         select(Slot.provider_id, Slot.service_id, Slot.starts_at)
         .where(Slot.community_id == community_id, Slot.starts_at >= first, Slot.starts_at < last)).all())
-    created = 0
+    rows = []
     for offset in range(days):
         day = start + timedelta(days=offset)
         for tpl in templates:
@@ -54,14 +54,15 @@ def generate_slots(session: Session, community_id: int, start: date, days: int) 
             step = timedelta(minutes=max(5, tpl.slot_minutes))
             while at + step <= end:
                 if (tpl.provider_id, tpl.service_id, at) not in existing:
-                    session.add(Slot(community_id=community_id, service_id=tpl.service_id,
-                                     provider_id=tpl.provider_id, place_id=tpl.place_id, template_id=tpl.id,
-                                     starts_at=at, ends_at=at + step, capacity=tpl.capacity, booked=0,
-                                     reserved=min(tpl.reserved, tpl.capacity), status="open"))
+                    rows.append({"community_id": community_id, "service_id": tpl.service_id,
+                                 "provider_id": tpl.provider_id, "place_id": tpl.place_id, "template_id": tpl.id,
+                                 "starts_at": at, "ends_at": at + step, "capacity": tpl.capacity, "booked": 0,
+                                 "reserved": min(tpl.reserved, tpl.capacity), "status": "open"})
                     existing.add((tpl.provider_id, tpl.service_id, at))
-                    created += 1
                 at += step
-    session.flush()
+    if rows:  # one bulk insert: three weeks of a clinic's schedule is a few thousand rows
+        session.execute(insert(Slot), rows)
+    created = len(rows)
     return created
 
 

@@ -262,6 +262,9 @@ SEED_STEPS.append(wish_demo.seed_wishes)
 from app.services import parking_demo  # noqa: E402 - appended seed step
 
 SEED_STEPS.append(parking_demo.seed_parking)
+from app.services import clinic_demo  # noqa: E402 - appended seed step
+
+SEED_STEPS.append(clinic_demo.seed_clinic)
 
 
 # ---- running the seed ---------------------------------------------------------------

@@ -218,3 +218,24 @@ def test_one_resident_racing_themselves_books_once(app, db_session, clinic, peop
     count = db_session.scalar(select(func.count()).select_from(Booking).where(Booking.slot_id == slot.id))
     assert count == 1 and db_session.get(Slot, slot.id).booked == 1
     assert db_session.scalar(select(func.count()).select_from(WaitlistEntry)) == 0
+
+
+def test_slots_are_generated_from_weekly_templates_once(db_session, clinic):
+    from datetime import date, time
+
+    from app.models.clinic import ScheduleTemplate
+    from app.services.clinic_slots import generate_slots, local_to_utc
+    from app.timeutil import to_local
+
+    db_session.add(ScheduleTemplate(community_id=clinic.community_id, provider_id=clinic.provider.id,
+                                    service_id=clinic.services["ecg"].id, place_id=clinic.room.id, weekday=0,
+                                    start="08:00", end="09:10", slot_minutes=30, capacity=2, reserved=1))
+    db_session.flush()
+    monday = date(2026, 11, 30)
+    assert generate_slots(db_session, clinic.community_id, monday - timedelta(days=2), 14) == 4  # two Mondays
+    assert generate_slots(db_session, clinic.community_id, monday - timedelta(days=2), 14) == 0
+    slots = db_session.scalars(select(Slot).order_by(Slot.starts_at)).all()
+    assert [to_local(s.starts_at).strftime("%m-%d %H:%M") for s in slots] == [
+        "11-30 08:00", "11-30 08:30", "12-07 08:00", "12-07 08:30"]  # 09:00 would end after 09:10
+    assert slots[0].starts_at == local_to_utc(monday, time(8, 0)) and slots[0].starts_at.hour == 0
+    assert (slots[0].capacity, slots[0].reserved, slots[0].free) == (2, 1, 1)
