@@ -242,9 +242,9 @@ class _SharedTokenMixin:
             if conn is not None:
                 conn.close()
             if scheme == "https":
-                conn = http.client.HTTPSConnection(netloc, timeout=self.timeout, context=_ssl_context())
+                conn = _HTTPSConnection(netloc, timeout=self.timeout, context=_ssl_context())
             else:
-                conn = http.client.HTTPConnection(netloc, timeout=self.timeout)
+                conn = _HTTPConnection(netloc, timeout=self.timeout)
             conns[(scheme, netloc)] = conn
         return conn
 
@@ -276,6 +276,29 @@ class _SharedTokenMixin:
                 conn.close()
             return response.status, raw
         raise AssertionError("unreachable")
+
+
+class _OneWrite:
+    """http.client writes headers and body separately; one write saves a syscall and a packet per send."""
+
+    _buffer: list[bytes]
+
+    def _send_output(self, message_body=None, encode_chunked=False):  # noqa: ANN001, ANN202 - http.client's
+        if isinstance(message_body, bytes) and not encode_chunked:
+            self._buffer.extend((b"", b""))
+            head = b"\r\n".join(self._buffer)
+            del self._buffer[:]
+            self.send(head + message_body)  # type: ignore[attr-defined]
+            return
+        super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+
+
+class _HTTPConnection(_OneWrite, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_OneWrite, http.client.HTTPSConnection):
+    pass
 
 
 class _SentAndLost(Exception):
