@@ -201,6 +201,11 @@ def _class_hits(m: _Model, text: str) -> set[str]:
     return hits
 
 
+def class_hits(m: _Model, text: str) -> set[str]:
+    """The word classes that occur in (lowered) text, each not right after a negator."""
+    return _class_hits(m, text)
+
+
 def _has(name: str, hits: set[str]) -> bool:
     """A combo part: a word class that occurs, or with a leading "!" one that does not."""
     return name[1:] not in hits if name.startswith("!") else name in hits
