@@ -115,9 +115,9 @@ def _vocab_slots(intent: str, text: str, raw: str) -> dict[str, str]:
 # words like 视频 (a video consult) or 台 (an object) let 2-4% of them through.
 # Tuned by `python -m nlp.crossval` (and a sweep of these guards: see the commit message).
 BACKOFF_ENABLED = True
-BACKOFF_THRESHOLD = 0.5
+BACKOFF_THRESHOLD = 0.7
 ANCHOR_CLASSES = frozenset({
-    "objects", "nuisances", "facilities", "parking_places", "reported",
+    "objects", "nuisances", "facilities", "places", "actors", "parking_places", "reported",
 })
 ANCHOR_SLOTS = frozenset({"building", "unit", "room", "plate"})
 # Classes that mark a message as a how-to question (never backed off), a personal device
@@ -127,6 +127,10 @@ BLOCKS = {"repair": frozenset({"personal_devices"}), "complaint": frozenset({"pr
 # A backed-off repair must name a failure or ask for a fix (电梯没坏 就是有点慢 does not:
 # a negated failure does not count as a hit).
 NEEDS_CLASSES = {"repair": frozenset({"failures", "fix_requests"})}
+# A backed-off booking must name a clinic service (后天晚上8点打开空调 is no booking).
+NEEDS_SLOTS = {
+    name: frozenset({"service"}) for name in ("booking_create", "booking_cancel", "booking_query")
+}
 PASSIVE = frozenset({"greeting", intents.FALLBACK})
 
 
@@ -171,6 +175,9 @@ def anchored(rules: _Rules, label: str = "") -> bool:
         return False
     needs = NEEDS_CLASSES.get(label)
     if needs is not None and not needs & hits:
+        return False
+    needs = NEEDS_SLOTS.get(label)
+    if needs is not None and not needs & rules.present:
         return False
     return bool(rules.present & ANCHOR_SLOTS or ANCHOR_CLASSES & hits)
 
