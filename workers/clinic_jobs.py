@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models.clinic import Booking
+from app.models.clinic import Booking, ScheduleTemplate
 from app.services import bookings
-from app.timeutil import utcnow
+from app.services.clinic_slots import generate_slots
+from app.timeutil import local_now, utcnow
 from workers.context import job
 
 log = logging.getLogger(__name__)
@@ -31,3 +33,10 @@ def mark_no_shows(session: Session) -> int:
     if marked:
         log.info("marked %d clinic booking(s) as no-show", marked)
     return marked
+
+
+@job
+def top_up_slots(session: Session, days: int = 21) -> int:
+    """Generate the coming `days` days of slots from every community's weekly templates (missing ones only)."""
+    communities = session.scalars(select(ScheduleTemplate.community_id).distinct())
+    return sum(generate_slots(session, cid, local_now().date(), days) for cid in list(communities))

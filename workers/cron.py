@@ -22,9 +22,10 @@ register(escalation_jobs.check_sla, "default", interval=60)  # SLA breaches go t
 from workers import ticket_jobs
 
 register(ticket_jobs.check_sla, "default", interval=300)  # unaccepted tickets past SLA; resolved ones auto-close
-from workers import clinic_jobs
+from workers import clinic_jobs  # noqa: E402 - appended registration
 
 register(clinic_jobs.mark_no_shows, "low", interval=600)  # bookings never checked in become no-shows
+register(clinic_jobs.top_up_slots, "low", interval=21600)  # slots for the coming 3 weeks from the weekly templates
 from workers import parking_jobs  # noqa: E402 - appended registration
 
 register(parking_jobs.prune_events, "low", interval=3600)  # ~100 reports/s would otherwise pile up

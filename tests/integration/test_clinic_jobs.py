@@ -118,3 +118,19 @@ def test_the_no_show_sweep_is_a_periodic_job(app, db_session, clinic, wang):
     assert db.session.get(Booking, booking.id).status == "no_show"
     assert db.session.get(Booking, current.id).status == "booked"  # its slot has not ended yet
     assert clinic_jobs.mark_no_shows() == 0
+
+
+def test_slots_are_topped_up_daily_from_the_templates(app, db_session, clinic):
+    from app.models.clinic import ScheduleTemplate, Slot
+
+    names = {j.name: j for j in load_cron(get_redis(app)).get_jobs()}
+    assert names["workers.clinic_jobs.top_up_slots"].interval == 21600
+    for weekday in range(7):
+        db_session.add(ScheduleTemplate(community_id=clinic.community_id, provider_id=clinic.provider.id,
+                                        service_id=clinic.services["general"].id, place_id=clinic.room.id,
+                                        weekday=weekday, start="09:00", end="10:00", slot_minutes=30, capacity=1))
+    db_session.commit()
+    assert clinic_jobs.top_up_slots() == 42  # 2 a day for 21 days
+    assert clinic_jobs.top_up_slots() == 0
+    db.session.expire_all()
+    assert db.session.query(Slot).count() == 42
