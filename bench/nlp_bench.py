@@ -24,12 +24,14 @@ from nlp import parse
 t1 = time.perf_counter()
 parse("3号楼电梯坏了")
 t2 = time.perf_counter()
+parse("5栋门口的垃圾桶满出来一星期了")  # the rules let it fall: loads the back-off model
+t3 = time.perf_counter()
 rss = 0
 with open("/proc/self/status") as fh:
     for line in fh:
         if line.startswith("VmRSS:"):
             rss = int(line.split()[1]) / 1024
-print(f"{t1 - t0} {t2 - t1} {rss}")
+print(f"{t1 - t0} {t2 - t1} {rss} {t3 - t2}")
 """
 
 
@@ -73,12 +75,13 @@ def warm_latency(rounds: int) -> dict[str, float]:
     }
 
 
-def cold_start() -> tuple[float, float, float]:
-    """Import time, first-parse time (s) and RSS (MB) in a fresh subprocess."""
+def cold_start() -> tuple[float, float, float, float]:
+    """Import time, first-parse time (s), RSS (MB) and the first back-off parse (s) in a
+    fresh subprocess."""
     out = subprocess.run(
         [sys.executable, "-c", COLD], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout.split()
-    return float(out[0]), float(out[1]), float(out[2])
+    return float(out[0]), float(out[1]), float(out[2]), float(out[3])
 
 
 def main() -> int:
@@ -86,13 +89,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    import_s, first_s, rss = cold_start()
+    import_s, first_s, rss, backoff_s = cold_start()
     warm = warm_latency(args.rounds)
     rows = [
         ("warm parse p50", warm["p50"], "ms", TARGETS["p50_ms"]),
         ("warm parse p99", warm["p99"], "ms", TARGETS["p99_ms"]),
         ("first parse after import", first_s, "s", TARGETS["first_parse_s"]),
-        ("RSS after import + first parse", rss, "MB", TARGETS["rss_mb"]),
+        ("first parse + first back-off", first_s + backoff_s, "s", TARGETS["first_parse_s"]),
+        ("RSS after import + both parses", rss, "MB", TARGETS["rss_mb"]),
     ]
     load = os.getloadavg()[0]
     print(f"{warm['count']} warm parses; import took {import_s:.3f} s; load average {load:.1f}")
