@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from flask import current_app
+
 from app.services import chat, ticket_chat
+from app.services.chat_env import env_of
 from app.services.binding import resident_for_openid
 from app.services.conversations import set_dialog
 from bots.registry import (
@@ -31,7 +34,7 @@ UNSUPPORTED = "抱歉，我暂时还看不懂这类消息，请直接发文字�
 
 def _chat(inbound: Inbound) -> str:
     return chat.handle_text(inbound.session, channel=inbound.channel, openid=inbound.openid,
-                            text=inbound.text, now=inbound.now)
+                            text=inbound.text, now=inbound.now, env=env_of(current_app))
 
 
 @on_message("text", cost_ms=CHAT_COST_MS, chat=True)
@@ -111,11 +114,11 @@ def menu_help(inbound: Inbound) -> str:
 def menu_bind(inbound: Inbound) -> str:
     """Start the binding dialog as if the user had typed 绑定."""
     return chat.handle_text(inbound.session, channel=inbound.channel, openid=inbound.openid, text="绑定",
-                            now=inbound.now)
+                            now=inbound.now, env=env_of(current_app))
 
 
 @on_menu("menu:human")
 def menu_human(inbound: Inbound) -> str:
     """Ask for a person, as if the user had typed 转人工."""
     return chat.handle_text(inbound.session, channel=inbound.channel, openid=inbound.openid, text="转人工",
-                            now=inbound.now)
+                            now=inbound.now, env=env_of(current_app))

@@ -12,6 +12,7 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models.tickets import COMPLAINT_CATEGORIES, OUTCOMES, REPAIR_CATEGORIES, STATUSES, Ticket, TicketPhoto
 from app.services import chat, tickets
+from app.services.chat_env import env_of
 from app.services.ticket_sla import sla_policy
 from app.services.tickets import CATEGORY_LABELS, KIND_LABELS, STATUS_LABELS, Location, resident_actor
 from miniprogram_api.openapi import api_route, json_body
@@ -253,6 +254,7 @@ def follow_ticket(ticket_id: int):
                "reply": {"type": "string", "nullable": True}}}})
 def chat_message():
     """One message from the mini-program's chat box; the reply comes from the same chat core and dialog."""
-    reply = chat.handle_text(db.session, channel=CHANNEL, openid=current_openid(), text=json_body()["text"])
+    reply = chat.handle_text(db.session, channel=CHANNEL, openid=current_openid(), text=json_body()["text"],
+                             env=env_of(current_app))
     db.session.commit()
     return jsonify({"reply": reply or None})

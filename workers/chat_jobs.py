@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.errors import WeChatError
 from app.models import Conversation, Message
 from app.services import chat
+from app.services.chat_env import env_of
 from app.services.conversations import message_by_dedup_key, record_outbound
 from app.wechat import send_customer_text
 from workers.context import job
@@ -37,7 +38,7 @@ def reply_later(session: Session, message_id: int) -> str | None:
         text = done.content
     else:
         text = chat.handle_text(session, channel=conversation.channel, openid=conversation.openid,
-                                text=inbound.content)
+                                text=inbound.content, env=env_of(current_app))
         if not text:  # silent: staff hold the conversation
             return None
     try:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.errors import AppError
 from app.models import Conversation, Resident
 from app.services import binding, car_notices, dialog, escalations, wish_chat
+from app.services.chat_env import ChatEnv
 from app.services.conversations import get_conversation, set_dialog, touch_inbound
 from app.services.rooms import find_phone, parse_room
 from app.timeutil import SHANGHAI, local_now
@@ -63,8 +64,12 @@ def help_menu(resident: Resident | None) -> str:
     return HELP_MENU if resident is not None else f"{HELP_MENU}\n\n{BIND_HINT}"
 
 
-def handle_text(session: Session, *, channel: str, openid: str, text: str, now: datetime | None = None) -> str:
-    """Answer one text message from a WeChat user; returns the reply to show them."""
+def handle_text(session: Session, *, channel: str, openid: str, text: str, now: datetime | None = None,
+                env: ChatEnv | None = None) -> str:
+    """Answer one text message from a WeChat user; returns the reply to show them.
+
+    env carries the app's settings and Redis for the flows that need them (see chat_env).
+    """
     now = local(now)
     conversation = get_conversation(session, channel, openid)
     touch_inbound(conversation, now)
@@ -86,7 +91,7 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     if resident is None and _CODE.match(text):
         return _confirm_code(session, conversation, _CODE.match(text).group(1))
 
-    reply = _answer(session, conversation, text, resident, now)
+    reply = _answer(session, conversation, text, resident, now, env or ChatEnv())
     session.flush()
     return reply
 
@@ -109,7 +114,7 @@ def _address(resident: Resident | None) -> str:
 
 
 def _answer(session: Session, conversation: Conversation, text: str, resident: Resident | None,
-            now: datetime) -> str:
+            now: datetime, env: ChatEnv) -> str:
     """The general answer: an open or new dialog flow, greeting, hand-over to a person, or the help menu."""
     parsed = _parse(text, now)
     if parsed is not None:
@@ -119,7 +124,7 @@ def _answer(session: Session, conversation: Conversation, text: str, resident: R
     reply = car_notices.owner_reply(session, resident, text, now) if text in car_notices.DONE_WORDS else None
     if reply is not None:  # a car owner's 已处理 to a notice about their car
         return reply
-    reply = dialog.respond(session, conversation, resident, text, parsed, now)
+    reply = dialog.respond(session, conversation, resident, text, parsed, now, env)
     if reply is not None:
         return reply
     intent = parsed.intent if parsed is not None else None

@@ -7,12 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import redis
-from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from app.errors import AppError
 from app.models import Community
-from app.redis_conn import get_redis
 from app.services import car_notices, parking
 from app.services.conversations import to_naive_utc
 from app.services.dialog.core import Flow, Slot, Turn, register, register_answer
@@ -24,11 +22,9 @@ ASK_PLATE = "请告诉我对方的车牌号，例如：浙A12345。"
 NO_ZONES = "小区暂时还没有接入车位数据，请以现场情况为准。"
 
 
-def _runtime() -> tuple[redis.Redis | None, int]:
-    """The app's Redis and PARKING_STALE_MINUTES (the chat core is always called inside the app)."""
-    if not has_app_context():
-        return None, parking.STALE_MINUTES
-    return get_redis(current_app), int(current_app.config.get("PARKING_STALE_MINUTES", parking.STALE_MINUTES))
+def _runtime(turn: Turn) -> tuple[redis.Redis | None, int]:
+    """The app's Redis and PARKING_STALE_MINUTES, as the entry point handed them in."""
+    return turn.env.redis, int(turn.env.settings.get("PARKING_STALE_MINUTES", parking.STALE_MINUTES))
 
 
 def _community_id(turn: Turn) -> int | None:
@@ -64,7 +60,7 @@ def answer_parking(turn: Turn) -> str:
     community_id = _community_id(turn)
     if community_id is None:
         return "请先发送“绑定”绑定房号，我就能告诉您所在小区的车位情况。"
-    conn, stale = _runtime()
+    conn, stale = _runtime(turn)
     now = to_naive_utc(turn.now)
     found = parking.availability(turn.session, conn, community_id, now=now, stale_minutes=stale)
     if not found:
@@ -115,7 +111,7 @@ def _confirm(turn: Turn) -> str:
 
 
 def _complete(turn: Turn) -> str:
-    conn, _stale = _runtime()
+    conn, _stale = _runtime(turn)
     slots = turn.slots
     try:
         notice = car_notices.send_notice(

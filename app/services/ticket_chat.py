@@ -20,6 +20,7 @@ from app.services.dialog.core import (
     register,
     register_answer,
 )
+from app.services.ticket_sla import sla_policy
 from app.services.tickets import CATEGORY_LABELS, KIND_LABELS, STATUS_LABELS, Location
 from app.timeutil import to_local
 
@@ -137,7 +138,8 @@ def _complete(turn: Turn) -> str:
     ticket = tickets.create_ticket(
         turn.session, resident=turn.resident, kind=slots["kind"], category=slots["category"],
         description=slots["description"], location=_location(slots), source=turn.channel,
-        urgent=bool(slots.get("urgent")), photos=slots.get("photos") or [], now=to_naive_utc(turn.now))
+        urgent=bool(slots.get("urgent")), photos=slots.get("photos") or [], now=to_naive_utc(turn.now),
+        sla=sla_policy(turn.env.settings))
     set_dialog(turn.conversation, last_ticket={"id": ticket.id, "at": turn.now.isoformat()})
     kind = KIND_LABELS[ticket.kind]
     if ticket.priority == "urgent":

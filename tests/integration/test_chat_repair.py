@@ -181,3 +181,11 @@ def test_a_second_report_of_the_same_shared_problem_offers_to_follow(wx, wang, m
     assert "地点：3幢" in wx.say("o_zhao", "新报")
     wx.say("o_zhao", "确认")
     assert len(_tickets()) == 2
+
+
+def test_a_report_made_in_chat_runs_on_the_configured_sla(wx, wang, monkeypatch, app):
+    monkeypatch.setitem(app.config, "TICKET_SLA_NORMAL_MINUTES", 90)
+    wx.say("o_wang", "3号楼电梯坏了")
+    wx.say("o_wang", "确认")
+    [ticket] = _tickets()
+    assert ticket.sla_due_at - ticket.created_at == timedelta(minutes=90)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.models import Conversation, Resident
+from app.services.chat_env import ChatEnv
 from app.services.conversations import set_dialog
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Turn:
     now: datetime
     slots: dict = field(default_factory=dict)
     step: str = "collect"
+    env: ChatEnv = field(default_factory=ChatEnv)
 
     @property
     def channel(self) -> str:
@@ -155,7 +157,7 @@ def _expired(form: dict, now: datetime) -> bool:
 
 
 def respond(session: Session, conversation: Conversation, resident: Resident | None, text: str, parsed: Any,
-            now: datetime) -> str | None:
+            now: datetime, env: ChatEnv | None = None) -> str | None:
     """This message's reply from the dialog, or None when no flow is concerned."""
     dialog = conversation.dialog or {}
     flow, form = active_flow(conversation), dialog.get("form") or {}
@@ -173,12 +175,12 @@ def respond(session: Session, conversation: Conversation, resident: Resident | N
         other = _for_intent(intent)
         if not (other is not None and other is not flow and confidence >= SWITCH_CONFIDENCE):
             turn = Turn(session, conversation, resident, text, parsed, now, dict(form.get("slots") or {}),
-                        form.get("step") or "collect")
+                        form.get("step") or "collect", env or ChatEnv())
             return _answer(flow, turn, form)
         end(conversation)
     if confidence < START_CONFIDENCE:
         return None
-    turn = Turn(session, conversation, resident, text, parsed, now)
+    turn = Turn(session, conversation, resident, text, parsed, now, env=env or ChatEnv())
     start = _for_intent(intent)
     if start is None:
         flows()
