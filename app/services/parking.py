@@ -145,8 +145,11 @@ def _entries(session: Session, conn: redis.Redis | None, community_id: int) -> l
             conn = None
     entries = [_entry(zone) for zone in zones(session, community_id)]
     if conn is not None and entries:
-        try:
-            conn.hset(key, mapping={str(e["id"]): json.dumps(e, ensure_ascii=False) for e in entries})
+        try:  # HSETNX: an update cached while we read the database is newer than our snapshot; keep it
+            with conn.pipeline() as pipe:
+                for e in entries:
+                    pipe.hsetnx(key, str(e["id"]), json.dumps(e, ensure_ascii=False))
+                pipe.execute()
         except redis.RedisError as exc:
             log.warning("parking cache: could not rebuild community %s: %s", community_id, exc)
     return entries
