@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import AppError
 from app.models import Conversation, Resident
-from app.services import binding, car_notices, dialog, escalations, wish_chat
+from app.services import binding, car_notices, dialog, escalations, ticket_chat, wish_chat
 from app.services.chat_env import ChatEnv
 from app.services.conversations import get_conversation, set_dialog, touch_inbound
 from app.services.rooms import find_phone, parse_room
@@ -77,6 +77,10 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     resident = _resident(session, conversation)
     handoff = escalations.intercept(session, conversation, text, now)  # staff hold it, safety, handoff
     if handoff is not None:
+        word = escalations.safety_word(text)
+        if word:  # a trapped lift or a gas smell is also an urgent repair for dispatch
+            ticket_chat.open_urgent_ticket(session, conversation, resident, word=word, text=text,
+                                           parsed=_parse(text, now), now=now, env=env or ChatEnv())
         session.flush()
         return handoff
     flow = (conversation.dialog or {}).get("flow")

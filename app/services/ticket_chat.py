@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.models import Conversation, Resident
 from app.models.tickets import OPEN_STATUSES, Ticket
 from app.services import tickets
+from app.services.chat_env import ChatEnv
 from app.services.conversations import set_dialog, to_naive_utc
 from app.services.dialog.core import (
     Flow,
@@ -255,3 +257,37 @@ def attach_photo(session: Session, conversation: Conversation, resident: Residen
 
 
 register_answer("ticket_status", _status)
+
+
+# ---- safety words: an urgent ticket beside the urgent escalation -------------------------------------
+
+SAFETY_REPAIRS = {"电梯困人": "elevator", "困在电梯": "elevator", "燃气味": "gas", "煤气味": "gas"}
+
+
+def open_urgent_ticket(session: Session, conversation: Conversation, resident: Resident | None, *, word: str,
+                       text: str, parsed: Any, now: datetime, env: ChatEnv) -> Ticket | None:
+    """For a safety word that is a fault property staff fix (a trapped lift, a gas smell), open an urgent
+    repair at once, so dispatch and its SLA start while staff take the escalation; at most one per
+    building and category while one is open, so repeated cries for help do not multiply tickets."""
+    category = SAFETY_REPAIRS.get(word)
+    if category is None or resident is None or resident.household is None:
+        return None
+    slots = dict(getattr(parsed, "slots", None) or {})
+    home = _home(resident)
+    building = slots.get("building") or home["building"]
+    if category == "elevator":
+        location = Location(building=building, place="电梯")
+    else:
+        location = Location(building=home["building"], unit=home["unit"], room=home["room"], place="家中")
+    since = to_naive_utc(now) - DUPLICATE_WINDOW
+    already = session.scalar(
+        select(Ticket.id).where(Ticket.community_id == resident.community_id, Ticket.building == location.building,
+                                Ticket.category == category, Ticket.priority == "urgent",
+                                Ticket.status.in_(OPEN_STATUSES), Ticket.created_at >= since).limit(1))
+    if already is not None:
+        return None
+    ticket = tickets.create_ticket(session, resident=resident, kind="repair", category=category,
+                                   description=text[:500], location=location, source=conversation.channel,
+                                   urgent=True, now=to_naive_utc(now), sla=sla_policy(env.settings))
+    set_dialog(conversation, last_ticket={"id": ticket.id, "at": now.isoformat()})
+    return ticket

@@ -189,3 +189,17 @@ def test_a_report_made_in_chat_runs_on_the_configured_sla(wx, wang, monkeypatch,
     wx.say("o_wang", "确认")
     [ticket] = _tickets()
     assert ticket.sla_due_at - ticket.created_at == timedelta(minutes=90)
+
+
+def test_a_trapped_lift_is_an_urgent_escalation_and_an_urgent_repair_once(wx, wang, run_jobs, db_session):
+    advice = wx.say("o_wang", "3号楼电梯困人了快来人")
+    assert "警铃" in advice  # safety advice first, from the escalation
+    [ticket] = _tickets()
+    assert (ticket.kind, ticket.category, ticket.priority, ticket.building) == ("repair", "elevator", "urgent", "3")
+    wx.say("o_wang", "电梯困人还没人来")  # a second cry for help while staff hold it: no second ticket
+    assert len(_tickets()) == 1
+
+
+def test_someone_fainting_is_escalated_but_is_not_a_repair(wx, wang):
+    assert "120" in wx.say("o_wang", "楼下有人晕倒了")
+    assert _tickets() == []

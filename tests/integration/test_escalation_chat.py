@@ -107,9 +107,11 @@ def test_safety_words_escalate_urgently_with_advice(wx, wang, make_staff, run_jo
     assert esc.urgent and esc.trigger == "safety"
     assert (esc.first_response_due - esc.created_at).total_seconds() == 5 * 60  # wall clock, not office hours
     run_jobs()
-    alerts = fake_wechat.sent_messages("wecom")
+    sent = fake_wechat.sent_messages("wecom")
+    alerts = [a for a in sent if a["text"]["content"].startswith("【紧急】转人工")]
     assert [a["touser"] for a in alerts] == ["li_wecom"]  # only staff whose scope covers building 1
     assert alerts[0]["text"]["content"].startswith(f"【紧急】转人工 #{esc.id}")
+    assert {a["touser"] for a in sent} == {"li_wecom"}  # the urgent repair's alert (lift, gas) stays in scope too
     assert _escalations()[0].alert_channel == "wecom"
     app.extensions.get("wechat_clients", {}).pop("wecom", None)
 
