@@ -298,3 +298,45 @@ def test_batches_that_reach_quiet_hours_wait_for_the_morning(app, db_session, fa
                                .order_by(OutboxJob.id.desc())).first()
     assert later.run_at == datetime(2026, 11, 25, 23, 0)  # 07:00 in Shanghai
     assert fake_wechat.sent_messages() == [] and _statuses(db_session, campaign.id) == {"queued": 3}
+
+
+def test_two_last_batches_finishing_at_once_still_mark_the_campaign_sent(app, db_session, make_community):
+    """Both record their outcomes before either checks: the second check must see the first's commit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy.orm import Session
+
+    from app.extensions import db
+    from workers.campaign_jobs import finish_if_done
+
+    c = make_community()
+    ids = crowd(db_session, c.id, 2)
+    campaign = svc.create_draft(db_session, c.id, title="t", body="通知", audience_expr="interest:chess")
+    sending(db_session, campaign, ids)
+    db_session.execute(update(Delivery).values(status="sending"))
+    db_session.commit()
+    first, second = Session(db.engine), Session(db.engine)
+    try:
+        def record(session, rid):
+            session.execute(update(Delivery).where(Delivery.resident_id == rid).values(status="sent"))
+
+        if db.engine.dialect.name == "postgresql":  # truly at once: both batches' outcomes uncommitted
+            record(first, ids[0])
+            record(second, ids[1])
+            assert finish_if_done(first, campaign.id) is False  # sees the other batch still sending
+            with ThreadPoolExecutor(1) as pool:
+                later = pool.submit(finish_if_done, second, campaign.id)  # waits for the campaign row
+                first.commit()
+                assert later.result(timeout=10) is True
+        else:  # SQLite has one writer at a time: the batches finish one after the other
+            record(first, ids[0])
+            assert finish_if_done(first, campaign.id) is False
+            first.commit()
+            record(second, ids[1])
+            assert finish_if_done(second, campaign.id) is True
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    db_session.expire_all()
+    assert db_session.get(Campaign, campaign.id).status == "sent"
