@@ -195,8 +195,9 @@ def send_on(app: Flask, channel: str, recipient: Recipient, message: OutgoingMes
                                _fields(message, SUBSCRIBE), page=page, stop=stop)
     else:
         url = message.link if message.link and message.link.startswith("http") else None
+        page = message.link if message.link and not url else None  # a mini-program page path
         send_template_message(app, recipient.oa_openid or "", message.template.oa_template_id,
-                              _fields(message, TEMPLATE), url=url, stop=stop)
+                              _fields(message, TEMPLATE), url=url, stop=stop, page=page)
 
 
 def deliver_all(

@@ -59,11 +59,14 @@ def send_customer_text(app: Flask, openid: str, text: str, stop: threading.Event
 
 
 def send_template_message(app: Flask, openid: str, template_id: str, data: dict,
-                          url: str | None = None, stop: threading.Event | None = None) -> None:
-    """Send an official-account template message."""
+                          url: str | None = None, stop: threading.Event | None = None,
+                          page: str | None = None) -> None:
+    """Send an official-account template message; it opens url, or a page of our mini-program."""
     body: dict = {"touser": openid, "template_id": template_id, "data": data}
     if url:
         body["url"] = url
+    if page:
+        body["miniprogram"] = {"appid": app.config["WXA_APP_ID"], "pagepath": page}
     oa_client(app).post_json(TEMPLATE_SEND, body, stop)
 
 

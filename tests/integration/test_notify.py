@@ -78,6 +78,17 @@ def test_outside_window_uses_a_subscribe_grant_then_a_template_message(db_sessio
     assert fake_wechat.sent_messages("template")[0]["template_id"] == "oa-tmpl-notice"
 
 
+def test_a_template_message_opens_the_linked_page_in_the_mini_program_or_on_the_web(db_session, run_jobs,
+                                                                                     fake_wechat, person, app):
+    r = person()
+    _send(db_session, run_jobs, r, link="pages/chat/index")
+    _send(db_session, run_jobs, r, link="https://example.org/notice/1")
+    to_page, to_web = fake_wechat.sent_messages("template")
+    assert to_page["miniprogram"] == {"appid": app.config["WXA_APP_ID"], "pagepath": "pages/chat/index"}
+    assert "url" not in to_page
+    assert to_web["url"] == "https://example.org/notice/1" and "miniprogram" not in to_web
+
+
 def test_window_closed_by_wechat_falls_back(db_session, run_jobs, fake_wechat, person):
     r = person(window=True)
     fake_wechat.fail_next("/message/custom/send", 45015)
