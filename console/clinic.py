@@ -37,9 +37,8 @@ def clinic_residents():
     """The doctor's residents, red first; tabs by colour."""
     colour = request.args.get("colour", "all")
     colour = colour if colour in COLOURS else "all"
-    rows = db.session.execute(clinic.residents_in_scope(db.session, current_staff(),
-                                                        colour=None if colour == "all" else colour)
-                              .limit(500)).all()
+    rows = clinic.list_residents(db.session, current_staff(), colour=None if colour == "all" else colour)
+    db.session.commit()  # the audit log of who was shown
     return render_template("clinic/residents.html", rows=rows, tabs=TABS, colour=colour, **_labels())
 
 

@@ -259,12 +259,12 @@ class KioskDevice(db.Model):
 
 
 class HealthAccessLog(db.Model):
-    """Every staff read of a resident's health data, and every refused attempt."""
+    """Every staff read of a resident's health data (list, view), colour changes, and every refused attempt."""
 
     __tablename__ = "health_access_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
-    action: Mapped[str] = mapped_column(String(20))  # view | refused | colour_override
+    action: Mapped[str] = mapped_column(String(20))  # list | view | refused | colour_override
     at: Mapped[datetime] = mapped_column(default=utcnow)

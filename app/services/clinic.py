@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import Select, case, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, NotFound, ValidationFailed
@@ -120,6 +120,17 @@ def residents_in_scope(session: Session, staff: Staff, *, colour: str | None = N
         query = query.where(HealthRecord.colour == colour)
     rank = case((HealthRecord.colour == "red", 0), (HealthRecord.colour == "yellow", 1), else_=2)
     return query.order_by(rank, Resident.id)
+
+
+def list_residents(session: Session, staff: Staff, *, colour: str | None = None,
+                   limit: int = 500) -> list[tuple[Resident, HealthRecord | None]]:
+    """The doctor's residents for a list page; each one shown is audit-logged as a `list` read."""
+    rows = [tuple(row) for row in session.execute(residents_in_scope(session, staff, colour=colour).limit(limit))]
+    if rows:
+        now = utcnow()
+        session.execute(insert(HealthAccessLog), [{"staff_id": staff.id, "resident_id": r.id, "action": "list",
+                                                   "at": now} for r, _ in rows])
+    return rows
 
 
 def in_scope(session: Session, staff: Staff, resident_id: int) -> bool:

@@ -55,11 +55,15 @@ def test_doctor_reads_their_residents_sets_a_colour_and_checks_one_in(
     assert "已预约" in browser.find_element(By.ID, f"booking-{ids['booking']}").text
     Select(browser.find_element(By.ID, "colour-select")).select_by_value("yellow")
     browser.find_element(By.ID, "colour-note").send_keys("体重偏轻，三个月后复查")
+    form = browser.find_element(By.ID, "colour-form")
     browser.find_element(By.ID, "colour-save").click()
+    wait.until(ec.staleness_of(form))  # the post redirected to a fresh page
     wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-success"), "健康颜色已更新"))
     assert "黄色" in browser.find_element(By.ID, "health-colour").text
     assert "三个月后复查" in browser.find_element(By.ID, "health-colour").text
-    browser.find_element(By.ID, f"booking-{ids['booking']}").find_element(By.CLASS_NAME, "check-in").click()
+    row = browser.find_element(By.ID, f"booking-{ids['booking']}")
+    row.find_element(By.CLASS_NAME, "check-in").click()
+    wait.until(ec.staleness_of(row))
     wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-success"), "已签到"))
     assert "已签到" in browser.find_element(By.ID, f"booking-{ids['booking']}").text
 

@@ -131,7 +131,11 @@ def test_console_lists_only_the_area_and_logs_reads(doctor_client, area, db_sess
     refused = doctor_client.get(f"/console/clinic/residents/{area['outside'].id}")
     assert refused.status_code == 403 and "不在您负责的范围内" in refused.get_data(as_text=True)
     chen = area["chen"].id
-    assert _log() == [(chen, area["inside"].id, "view"), (chen, area["outside"].id, "refused")]
+    listed = [entry for entry in _log() if entry[2] == "list"]
+    assert sorted(listed) == sorted([(chen, area["inside"].id, "list"), (chen, area["by_building"].id, "list"),
+                                     (chen, area["inside"].id, "list")])  # the full list, then the red tab
+    reads = [entry for entry in _log() if entry[2] != "list"]
+    assert reads == [(chen, area["inside"].id, "view"), (chen, area["outside"].id, "refused")]
 
 
 def test_console_colour_override_and_check_in(doctor_client, area, db_session):
