@@ -1,13 +1,13 @@
 """parking: zones with fixed and temporary capacity and live counts, per-space states, camera devices with
 their keys, occupancy events (unique per device and event id), the 5-minute history, vehicles, car notices
 
-Revision ID: 0006_parking
+Revision ID: 0009_parking
 Revises: 0008_wishes
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_parking"
+revision = "0009_parking"
 down_revision = "0008_wishes"
 branch_labels = None
 depends_on = None
