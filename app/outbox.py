@@ -14,8 +14,8 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
 from rq import Queue, Retry
-from rq.job import Job
 from rq.exceptions import DuplicateJobError
+from rq.job import Job
 from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import current_app
 
 from app.services import chat, ticket_chat
-from app.services.chat_env import env_of
 from app.services.binding import resident_for_openid
+from app.services.chat_env import env_of
 from app.services.conversations import set_dialog
 from bots.registry import (
     DEFAULT_EVENT,

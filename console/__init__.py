@@ -11,9 +11,19 @@ __all__ = ["NAV", "NavItem", "add_nav", "init_app"]
 
 def init_app(app: Flask) -> None:
     """Register the console blueprint, its session-cookie settings, error pages and commands."""
-    from console import auth, bindings, campaigns, cli, errors, inbox, tickets, views, wishes  # noqa: F401 - modules attach routes to bp
-    from console import parking  # noqa: F401 - zones, charts and car notices
-    from console import clinic  # noqa: F401 - the doctor's residents, health files and bookings
+    from console import (  # noqa: F401 - modules attach routes to bp
+        auth,
+        bindings,
+        campaigns,
+        cli,
+        clinic,  # noqa: F401 - the doctor's residents, health files and bookings
+        errors,
+        inbox,
+        parking,  # noqa: F401 - zones, charts and car notices
+        tickets,
+        views,
+        wishes,
+    )
     from console.blueprint import bp
 
     # Harden the session cookie unless the deployment chose otherwise (Secure is set per environment).

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 from sqlalchemy import func, select
-from wechatpy.crypto import WeChatCrypto, _get_signature
 from wechat_post import FIXTURES, WeChatServer, fixture, signature, text_xml
+from wechatpy.crypto import WeChatCrypto, _get_signature
 
 from app.extensions import db
 from app.models import Binding, Message
