@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models.tickets import COMPLAINT_CATEGORIES, OUTCOMES, REPAIR_CATEGORIES, STATUSES, Ticket, TicketPhoto
 from app.services import chat, tickets
 from app.services.chat_env import env_of
+from app.services.conversations import get_conversation, record_inbound
 from app.services.ticket_sla import sla_policy
 from app.services.tickets import CATEGORY_LABELS, KIND_LABELS, STATUS_LABELS, Location, resident_actor
 from miniprogram_api.openapi import api_route, json_body
@@ -79,7 +80,9 @@ RATE_REQUEST = {
 REASON_REQUEST = {"type": "object", "properties": {"reason": {"type": "string", "title": "原因", "maxLength": 300}}}
 REOPEN_REQUEST = {"type": "object", "required": ["reason"], "properties": REASON_REQUEST["properties"]}
 CHAT_REQUEST = {"type": "object", "required": ["text"],
-                "properties": {"text": {"type": "string", "title": "消息", "maxLength": 500}}}
+                "properties": {"text": {"type": "string", "title": "消息", "maxLength": 500},
+                               "client_msg_id": {"type": "string", "maxLength": 64,
+                                                 "title": "客户端消息号：重发同一条消息时不变，回复相同且不重复办理"}}}
 TICKET_OK = {200: {"description": "成功", **ref("Ticket")}}
 ERRORS = {s: ERROR_RESPONSES[s] for s in (403, 404, 409)}
 CHANNEL = "wxa"
@@ -253,8 +256,22 @@ def follow_ticket(ticket_id: int):
            request_schema=CHAT_REQUEST, responses={200: {"description": "回复", "type": "object", "properties": {
                "reply": {"type": "string", "nullable": True}}}})
 def chat_message():
-    """One message from the mini-program's chat box; the reply comes from the same chat core and dialog."""
-    reply = chat.handle_text(db.session, channel=CHANNEL, openid=current_openid(), text=json_body()["text"],
-                             env=env_of(current_app))
+    """One message from the mini-program's chat box; the reply comes from the same chat core and dialog.
+
+    Like /wechat, the message is logged (staff see it in the conversation's history) and a resend with
+    the same client_msg_id gets the stored reply instead of acting twice.
+    """
+    body = json_body()
+    openid = current_openid()
+    msg_id = str(body.get("client_msg_id") or "")[:64] or secrets.token_hex(8)
+    conversation = get_conversation(db.session, CHANNEL, openid)
+    message, created = record_inbound(db.session, conversation, msg_type="text", dedup_key=f"wxa:{openid}:{msg_id}",
+                                      content=str(body["text"])[:500])
+    if not created:
+        reply = message.reply
+        db.session.rollback()
+        return jsonify({"reply": reply or None})
+    reply = chat.handle_text(db.session, channel=CHANNEL, openid=openid, text=body["text"], env=env_of(current_app))
+    message.reply = reply or None
     db.session.commit()
     return jsonify({"reply": reply or None})

@@ -148,3 +148,19 @@ def test_the_chat_box_runs_the_same_dialog(client, wang):
     status = client.post("/api/v1/chat", json={"text": "我报修的进度"}, headers=wang).get_json()["reply"]
     assert ticket.number in status
     assert client.post("/api/v1/chat", json={}, headers=wang).status_code == 422
+
+
+def test_the_chat_box_logs_messages_and_a_resend_acts_once(client, wang, db_session):
+    from sqlalchemy import func, select
+
+    from app.models import Message
+    from app.models.tickets import Ticket
+
+    client.post("/api/v1/chat", json={"text": "3号楼电梯坏了", "client_msg_id": "m1"}, headers=wang)
+    first = client.post("/api/v1/chat", json={"text": "确认", "client_msg_id": "m2"}, headers=wang).get_json()
+    again = client.post("/api/v1/chat", json={"text": "确认", "client_msg_id": "m2"}, headers=wang).get_json()
+    assert again == first and "单号" in first["reply"]
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Ticket)) == 1
+    logged = db_session.scalars(select(Message).where(Message.direction == "in").order_by(Message.id)).all()
+    assert [m.content for m in logged] == ["3号楼电梯坏了", "确认"] and logged[1].reply == first["reply"]
