@@ -26,6 +26,7 @@ from app.timeutil import to_local, utcnow
 STATUS_LABELS = {"booked": "已预约", "checked_in": "已签到", "completed": "已完成", "cancelled": "已取消",
                  "no_show": "未到诊"}
 REMIND_JOB = "workers.clinic_jobs.remind"
+TEAM_ALERT_JOB = "workers.clinic_jobs.alert_team"
 REMINDERS = (("day", timedelta(days=1)), ("hour", timedelta(hours=1)))
 NO_SHOW_GRACE = timedelta(minutes=15)
 WAITLIST_TELL = 5  # waiting residents told when a seat frees
@@ -92,6 +93,8 @@ def create_booking(session: Session, resident: Resident, slot_id: int, *, now: d
     booking.number = f"YY{to_local(now):%y%m%d}{booking.id:04d}"
     _leave_waitlist(session, slot.id, resident.id, "booked")
     _schedule_reminders(session, booking, now)
+    if service.code == "home_visit":  # a request to the household's own family-doctor team
+        enqueue(session, TEAM_ALERT_JOB, booking.id, queue="high")
     session.flush()
     return booking
 

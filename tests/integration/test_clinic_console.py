@@ -171,3 +171,27 @@ def test_communities_do_not_mix(db_session, area, make_staff, make_community):
         clinic.open_health_file(db_session, stranger, area["inside"].id)
     assert getattr(err.value, "status", None) == 404
     assert db_session.get(Community, area["community"].id) is not None
+
+
+def test_a_home_visit_request_goes_to_the_households_own_team(db_session, area, app, monkeypatch, run_jobs,
+                                                              fake_wechat):
+    from app.models.clinic import Provider
+    from app.services import bookings
+
+    for key, value in (("WECOM_CORP_ID", "wwcorp"), ("WECOM_SECRET", "wecom-secret"), ("WECOM_AGENT_ID", "1000002")):
+        monkeypatch.setitem(app.config, key, value)
+    app.extensions.get("wechat_clients", {}).pop("wecom", None)
+    area["chen"].wecom_userid, area["he"].wecom_userid = "chen_wecom", "he_wecom"
+    built = build_clinic(db_session, area["community"].id)
+    own = Provider(community_id=area["community"].id, staff_id=area["chen"].id, name="陈文医生",
+                   team_id=area["team_a"].id)
+    db_session.add(own)
+    db_session.flush()
+    slot = built.slot(db_session, "home_visit", utcnow() + timedelta(days=2), provider=own)
+    bookings.create_booking(db_session, area["inside"], slot.id, note="腿脚不便，量血压")
+    db_session.commit()
+    run_jobs()
+    alerts = fake_wechat.sent_messages("wecom")
+    assert [a["touser"] for a in alerts] == ["chen_wecom"]  # team A only, not doctor He's team
+    assert "王阿姨" in alerts[0]["text"]["content"] and "腿脚不便" in alerts[0]["text"]["content"]
+    app.extensions.get("wechat_clients", {}).pop("wecom", None)
