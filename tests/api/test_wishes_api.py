@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -305,3 +306,28 @@ def test_milestone_photos_are_shown_to_the_community_only(client, wang, committe
     make_resident("1", "1", "101", wxa_openid="wxa_far", community=make_community("别处"))
     db_session.commit()
     assert client.get("/api/v1/wish-photos/m-1.jpg", headers=login("far")).status_code == 404
+
+
+def _wish_routes(app) -> list[tuple[str, str]]:
+    """Every wish route in the url map, with sample path arguments filled in."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(("/api/v1/wishes", "/api/v1/wish-photos")):
+            continue
+        path = re.sub(r"<int[^>]*>", "1", rule.rule)
+        path = re.sub(r"<[^>]+>", "x.jpg", path)
+        routes += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return routes
+
+
+def test_every_wish_route_refuses_strangers_and_unbound_users(client, app, login, community):
+    routes = _wish_routes(app)
+    assert len(routes) >= 15
+    unbound = login("nobody")  # a mini-program user bound to no room
+    for method, path in routes:
+        anonymous = client.open(path, method=method, json={})
+        assert anonymous.status_code == 401, (method, path, anonymous.status_code)
+        assert anonymous.get_json()["error"]["code"].startswith("token_")
+        body = {"stars": 5, "text": "希望早点建好", "title": "自助打印机", "force": True}  # valid for every route
+        stranger = client.open(path, method=method, json=body, headers=unbound)
+        assert stranger.status_code == 403, (method, path, stranger.status_code)
