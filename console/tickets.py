@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
@@ -16,13 +15,12 @@ from app.services import ticket_dispatch as dispatch
 from app.services.ticket_sla import sla_state
 from app.services.tickets import CATEGORY_LABELS, KIND_LABELS, OUTCOME_LABELS, STATUS_LABELS, timeline
 from app.timeutil import utcnow
+from app.uploads import save_photo
 from console.auth import current_staff, require_role
 from console.blueprint import bp
 from console.nav import add_nav
 
 HANDLERS = dispatch.TICKET_ROLES
-PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
 STAFF_PHOTO_PREFIX = "/console/ticket-photos/"
 TABS = (("open", "待处理"), ("mine", "我的"), ("submitted", "待受理"), ("assigned", "已派单"),
         ("in_progress", "处理中"), ("resolved", "已处理"), ("closed", "已完结"), ("all", "全部"))
@@ -69,21 +67,8 @@ def ticket_page(ticket_id: int):
 
 def _photos() -> list[str]:
     """Save uploaded photos (field `photos`, several allowed); their URLs."""
-    urls = []
-    for upload in request.files.getlist("photos"):
-        if not upload or not upload.filename:
-            continue
-        if upload.mimetype not in PHOTO_TYPES:
-            raise ValidationFailed("请上传 JPG、PNG 或 WebP 图片", code="bad_photo")
-        data = upload.read(MAX_PHOTO_BYTES + 1)
-        if len(data) > MAX_PHOTO_BYTES:
-            raise ValidationFailed("图片不能超过 5MB", code="photo_too_large")
-        name = f"s-{secrets.token_hex(8)}{PHOTO_TYPES[upload.mimetype]}"
-        folder = _photo_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
-        urls.append(STAFF_PHOTO_PREFIX + name)
-    return urls[:9]
+    uploads = [u for u in request.files.getlist("photos") if u and u.filename]
+    return [STAFF_PHOTO_PREFIX + save_photo(u, _photo_dir(), "s") for u in uploads[:9]]
 
 
 def _photo_dir() -> Path:

@@ -3,7 +3,6 @@ the facility catalogue and thresholds, and the staff JSON API under /console/api
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
@@ -15,12 +14,11 @@ from app.models.wishes import STATUSES, Wish, WishThreshold
 from app.services import wish_catalogue, wish_review, wishes
 from app.services.wish_review import REVIEW_ROLES
 from app.services.wishes import STATUS_LABELS
+from app.uploads import save_photo
 from console.auth import current_staff, require_role
 from console.blueprint import bp
 from console.nav import add_nav
 
-PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_PREFIX = wish_review.PHOTO_PREFIX
 TABS = (("under_review", "待审议"), ("collecting", "征集中"), ("accepted", "已采纳"), ("in_progress", "建设中"),
         ("completed", "已建成"), ("rejected", "未采纳"), ("merged", "已合并"), ("all", "全部"))
@@ -52,21 +50,8 @@ def photo_dir() -> Path:
 
 
 def _photos() -> list[str]:
-    urls = []
-    for upload in request.files.getlist("photos"):
-        if not upload or not upload.filename:
-            continue
-        if upload.mimetype not in PHOTO_TYPES:
-            raise ValidationFailed("请上传 JPG、PNG 或 WebP 图片", code="bad_photo")
-        data = upload.read(MAX_PHOTO_BYTES + 1)
-        if len(data) > MAX_PHOTO_BYTES:
-            raise ValidationFailed("图片不能超过 5MB", code="photo_too_large")
-        name = f"m-{secrets.token_hex(8)}{PHOTO_TYPES[upload.mimetype]}"
-        folder = photo_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
-        urls.append(PHOTO_PREFIX + name)
-    return urls[:wish_review.MAX_PHOTOS]
+    uploads = [u for u in request.files.getlist("photos") if u and u.filename]
+    return [PHOTO_PREFIX + save_photo(u, photo_dir(), "m") for u in uploads[:wish_review.MAX_PHOTOS]]
 
 
 def _act(action: str, wish_id: int):

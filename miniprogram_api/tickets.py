@@ -16,13 +16,12 @@ from app.services.chat_env import env_of
 from app.services.conversations import get_conversation, record_inbound
 from app.services.ticket_sla import sla_policy
 from app.services.tickets import CATEGORY_LABELS, KIND_LABELS, STATUS_LABELS, Location, resident_actor
+from app.uploads import save_photo
 from miniprogram_api.openapi import api_route, json_body
 from miniprogram_api.schemas import COMPONENTS, ERROR_RESPONSES, ref
 from miniprogram_api.tokens import current_openid
 from miniprogram_api.views_me import current_resident
 
-PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_PREFIX = "/api/v1/ticket-photos/"
 
 COMPONENTS["TicketSummary"] = {
@@ -170,18 +169,9 @@ def upload_photo(ticket_id: int):
     """Upload a photo (multipart field `file`: JPEG, PNG or WebP up to 5 MB) to an open ticket."""
     resident = current_resident()
     ticket = tickets.ticket_for_resident(db.session, ticket_id, resident)
-    upload = request.files.get("file")
-    if upload is None or upload.mimetype not in PHOTO_TYPES:
-        raise ValidationFailed("请上传 JPG、PNG 或 WebP 图片", code="bad_photo")
-    data = upload.read(MAX_PHOTO_BYTES + 1)
-    if len(data) > MAX_PHOTO_BYTES:
-        raise ValidationFailed("图片不能超过 5MB", code="photo_too_large")
     if len(ticket.photos) >= tickets.MAX_PHOTOS:
         raise ValidationFailed(f"每张单子最多 {tickets.MAX_PHOTOS} 张照片", code="too_many_photos")
-    name = f"{ticket.id}-{secrets.token_hex(8)}{PHOTO_TYPES[upload.mimetype]}"
-    folder = _photo_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(data)
+    name = save_photo(request.files.get("file"), _photo_dir(), str(ticket.id))
     tickets.add_photo(db.session, ticket, url=PHOTO_PREFIX + name, actor=resident_actor(resident))
     out = ticket_json(ticket, resident)
     db.session.commit()
