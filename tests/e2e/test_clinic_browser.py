@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from integration.clinic_world import build_clinic
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -36,7 +37,8 @@ def test_doctor_reads_their_residents_sets_a_colour_and_checks_one_in(
     ids = {"wang": wang.id, "zhao": zhao.id, "sun": sun.id, "booking": booking.id}
     db_session.commit()
     db_session.close()
-    wait = WebDriverWait(browser, 15)
+    # a POST's redirect can replace the page between finding an element and reading it
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
 
     browser.get(f"{live_server}/console/clinic")
     wait.until(ec.presence_of_element_located((By.ID, "login-submit")))

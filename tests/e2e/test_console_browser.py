@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -26,7 +27,8 @@ def test_staff_logs_in_and_approves_a_binding(browser, live_server, db_session, 
     binding_id, code, resident_id = binding.id, binding.code, resident.id
     db_session.commit()
     db_session.close()  # the live server's requests use their own sessions: hold no transaction open
-    wait = WebDriverWait(browser, 15)
+    # a POST's redirect can replace the page between finding an element and reading it
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
 
     browser.get(f"{live_server}/console/bindings")
     wait.until(ec.presence_of_element_located((By.ID, "login-submit")))

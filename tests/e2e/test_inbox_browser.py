@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -21,7 +22,8 @@ def test_staff_claims_replies_and_resolves(browser, live_server, db_session, mak
     escalation_id = db_session.query(Escalation.id).scalar()
     db_session.commit()
     db_session.close()
-    wait = WebDriverWait(browser, 15)
+    # a POST's redirect can replace the page between finding an element and reading it
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
 
     browser.get(f"{live_server}/console/inbox")
     wait.until(ec.presence_of_element_located((By.ID, "login-submit")))

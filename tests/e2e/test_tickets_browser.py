@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -24,7 +25,8 @@ def test_staff_accept_assign_and_resolve_and_the_resident_hears_each_step(
     db_session.commit()
     run_jobs()  # the new-ticket staff alert
     db_session.close()
-    wait = WebDriverWait(browser, 15)
+    # a POST's redirect can replace the page between finding an element and reading it
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
 
     browser.get(f"{live_server}/console/tickets")
     wait.until(ec.presence_of_element_located((By.ID, "login-submit")))

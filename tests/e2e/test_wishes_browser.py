@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -33,7 +34,8 @@ def test_committee_accepts_and_posts_a_milestone_and_every_supporter_is_told(
     run_jobs()  # "threshold reached" to the three supporters
     before = len(fake_wechat.sent_messages("custom"))
     db_session.close()
-    wait = WebDriverWait(browser, 15)
+    # a POST's redirect can replace the page between finding an element and reading it
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
 
     browser.get(f"{live_server}/console/wishes")
     wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
