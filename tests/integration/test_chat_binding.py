@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from wechat_post import WeChatServer
 
 from app.extensions import db
 from app.models import Binding, Conversation, Resident
 from app.services import binding as binding_service
 from app.services.chat import ASK_ROOM_AND_PHONE, BIND_HINT, CANCELLED
-
-
-@pytest.fixture
-def wx(client, app):
-    return WeChatServer(client, app.config["WECHAT_TOKEN"])
 
 
 @pytest.fixture

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
-from wechat_post import WeChatServer, fixture, text_xml
+from wechat_post import fixture, text_xml
 
 from app.extensions import db
 from app.models import Conversation, Message
@@ -13,11 +12,6 @@ from bots.handlers import IMAGE_RECEIVED, UNSUPPORTED, VOICE_UNHEARD, WELCOME
 from bots.registry import registered
 
 OPENID = "oFixtureUser0000000000000001"
-
-
-@pytest.fixture
-def wx(client, app):
-    return WeChatServer(client, app.config["WECHAT_TOKEN"])
 
 
 def _reply(wx, name: str) -> str | None:

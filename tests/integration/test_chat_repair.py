@@ -7,17 +7,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from wechat_post import WeChatServer, text_xml
+from wechat_post import text_xml
 
 from app.extensions import db
 from app.models import Conversation
 from app.models.tickets import Ticket, TicketFollower
 from app.services import dialog
-
-
-@pytest.fixture
-def wx(client, app):
-    return WeChatServer(client, app.config["WECHAT_TOKEN"])
 
 
 @pytest.fixture

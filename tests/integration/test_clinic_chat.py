@@ -7,18 +7,12 @@ from datetime import time, timedelta
 import pytest
 from clinic_world import build_clinic
 from sqlalchemy import select
-from wechat_post import WeChatServer
 
 from app.extensions import db
 from app.models import Community
 from app.models.clinic import Booking, Slot, WaitlistEntry
 from app.services.clinic_slots import local_to_utc
 from app.timeutil import local_now
-
-
-@pytest.fixture
-def wx(client, app):
-    return WeChatServer(client, app.config["WECHAT_TOKEN"])
 
 
 @pytest.fixture

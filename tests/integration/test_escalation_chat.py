@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from wechat_post import WeChatServer, text_xml
+from wechat_post import text_xml
 
 from app.extensions import db
 from app.models import Conversation, Message
@@ -13,11 +13,6 @@ from app.services import escalations
 from app.services.chat import HELP_MENU
 from app.timeutil import utcnow
 from workers.escalation_jobs import alert_staff
-
-
-@pytest.fixture
-def wx(client, app):
-    return WeChatServer(client, app.config["WECHAT_TOKEN"])
 
 
 @pytest.fixture

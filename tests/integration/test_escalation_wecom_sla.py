@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 import pytest
 import xmltodict
 from sqlalchemy import select
-from wechat_post import WeChatServer
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from app.extensions import db
@@ -29,11 +28,6 @@ def wecom(app, monkeypatch):
     app.extensions.get("wechat_clients", {}).pop("wecom", None)
     yield WeChatCrypto("wecom-token", AES_KEY, CORP)
     app.extensions.get("wechat_clients", {}).pop("wecom", None)
-
-
-@pytest.fixture
-def wx(client, app):
-    return WeChatServer(client, app.config["WECHAT_TOKEN"])
 
 
 _ids = iter(range(5_000_000, 6_000_000))

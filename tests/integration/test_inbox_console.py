@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from wechat_post import WeChatServer
 
 from app.extensions import db
 from app.models import Conversation, Message
@@ -15,11 +14,6 @@ from app.models.escalations import CannedReply, Escalation, EscalationNote
 from app.services import canned_replies
 from app.timeutil import utcnow
 from console.testing import csrf_token, login, post
-
-
-@pytest.fixture
-def wx(client, app):
-    return WeChatServer(client, app.config["WECHAT_TOKEN"])
 
 
 @pytest.fixture

@@ -8,30 +8,10 @@ from datetime import timedelta
 
 import pytest
 from parking_setup import zone_for
-from wechat_post import WeChatServer
 
 from app.redis_conn import get_redis
 from app.services import parking
 from app.timeutil import utcnow
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _warm_parser():
-    """Load the parser's dictionaries before the first signed post, as gunicorn's when_ready does, so the
-    first answer is not pushed past WeChat's reply budget on a busy machine."""
-    from nlp import parse
-
-    parse("你好")
-
-
-@pytest.fixture
-def wx(client, app):
-    """Signed posts to /wechat; the reply budget is widened so a loaded machine still gets the answer inline
-    (the budget itself is tested in test_chat_messages)."""
-    budget = app.config["WECHAT_REPLY_BUDGET_MS"]
-    app.config["WECHAT_REPLY_BUDGET_MS"] = 30_000
-    yield WeChatServer(client, app.config["WECHAT_TOKEN"])
-    app.config["WECHAT_REPLY_BUDGET_MS"] = budget
 
 
 @pytest.fixture

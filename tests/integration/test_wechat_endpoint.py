@@ -18,11 +18,6 @@ from app.services.chat import HELP_MENU
 
 
 @pytest.fixture
-def wx(client, app):
-    return WeChatServer(client, app.config["WECHAT_TOKEN"])
-
-
-@pytest.fixture
 def safe_mode(app, client, monkeypatch):
     """Safe mode with a fresh AES key; returns a WeChatServer that encrypts with wechatpy."""
     key = base64.b64encode(bytes(range(32))).decode().rstrip("=")

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from wechat_post import WeChatServer
 
 from app.extensions import db
 from app.models.wishes import FacilityItem, Wish, WishFollower, WishSupport
 from app.services import wish_review, wishes
-
-
-@pytest.fixture
-def wx(client, app):
-    return WeChatServer(client, app.config["WECHAT_TOKEN"])
 
 
 @pytest.fixture
