@@ -20,7 +20,7 @@ def _first_match(text: str, table: dict[str, list[str]]) -> str | None:
     return None
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=256)  # one per word class: a small cache thrashed on every parse
 def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     """Alternation of words; ASCII words (CT) must not touch other ASCII letters (CCTV)."""
     parts = []
