@@ -80,7 +80,8 @@ def test_accept_assign_progress_resolve_through_the_api(client, report, signed_i
     assert [e["kind"] for e in detail["timeline"] if e["kind"] not in ("alerted", "photo")] == [
         "created", "accepted", "assigned", "progress", "resolved"]
     assert client.get(detail["photos"][0]["url"]).data == b"\xff\xd8after"
-    told = db.session.scalars(select(Notification.text).where(Notification.resident_id == ticket.resident_id)).all()
+    told = db.session.scalars(select(Notification.text).where(Notification.resident_id == ticket.resident_id)
+                              .order_by(Notification.id)).all()  # PostgreSQL returns updated rows in any order
     assert len(told) == 4 and "已修好" in told[-1]
 
 
