@@ -62,11 +62,12 @@ def receive() -> Response:
         if args.get("encrypt_type") != "aes" or not signature or not nonce:
             raise bad_signature("safe mode expects encrypt_type=aes and msg_signature")
         text = _decrypt(crypto, text, signature, timestamp, nonce)
-    check_replay(get_redis(current_app), nonce=nonce, timestamp=timestamp, signature=signature, body=body,
+    conn = get_redis(current_app)
+    check_replay(conn, nonce=nonce, timestamp=timestamp, signature=signature, body=body,
                  window=config["WECHAT_TIMESTAMP_WINDOW"], fail_open=crypto is not None)
 
     inbound = _parse(text)
-    reply = answer(db.session, inbound, int(config["WECHAT_REPLY_BUDGET_MS"]))
+    reply = answer(db.session, inbound, int(config["WECHAT_REPLY_BUDGET_MS"]), conn)
     return _render(reply, inbound, crypto, nonce)
 
 

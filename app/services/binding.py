@@ -38,6 +38,10 @@ def _openid_column(channel: str):
 def resident_for_openid(session: Session, channel: str, openid: str) -> Resident | None:
     """The active resident bound to this WeChat user on this channel, if any."""
     column = _openid_column(channel)
+    known = session.info.get("residents", {}).get((channel, openid))
+    if known is not None and known in session:  # loaded with the conversation: check it still holds
+        if known.status == "active" and getattr(known, column.key) == openid:
+            return known
     return session.scalar(select(Resident).where(column == openid, Resident.status == "active"))
 
 

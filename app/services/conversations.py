@@ -6,11 +6,11 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import Conversation, Message
+from app.models import Conversation, Message, Resident
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,8 @@ def find_conversation(session: Session, channel: str, openid: str) -> Conversati
     """The conversation of one WeChat user on one channel, if there is one.
 
     The endpoint and the chat core both ask within one request; the id is remembered on the
-    session so the second ask is an identity-map hit, not another query.
+    session so the second ask is an identity-map hit, not another query. The first ask also
+    loads the resident bound to the openid in the same statement (see remember_resident).
     """
     known = session.info.setdefault("conversation_ids", {})
     cached = known.get((channel, openid))
@@ -38,11 +39,26 @@ def find_conversation(session: Session, channel: str, openid: str) -> Conversati
         found = session.get(Conversation, cached)
         if found is not None:
             return found
-    found = session.scalar(select(Conversation).where(Conversation.channel == channel,
-                                                      Conversation.openid == openid))
-    if found is not None:
-        known[(channel, openid)] = found.id
+    column = Resident.oa_openid if channel == "oa" else Resident.wxa_openid
+    row = session.execute(
+        select(Conversation, Resident)
+        .outerjoin(Resident, and_(column == Conversation.openid, Resident.status == "active"))
+        .where(Conversation.channel == channel, Conversation.openid == openid)
+    ).first()
+    if row is None:
+        return None
+    found, resident = row
+    known[(channel, openid)] = found.id
+    if resident is not None:
+        remember_resident(session, channel, openid, resident)
     return found
+
+
+def remember_resident(session: Session, channel: str, openid: str, resident: Resident) -> None:
+    """Note on the session which resident an openid belongs to, for binding.resident_for_openid.
+
+    The object itself is kept: the session's identity map holds loaded rows only weakly."""
+    session.info.setdefault("residents", {})[(channel, openid)] = resident
 
 
 def get_conversation(session: Session, channel: str, openid: str) -> Conversation:
@@ -93,6 +109,33 @@ def record_outbound(session: Session, conversation: Conversation, text: str, *, 
     session.add(message)
     session.flush()
     return message
+
+
+def new_inbound(session: Session, conversation: Conversation, *, msg_type: str, dedup_key: str,
+                content: str = "", wechat_msg_id: str | None = None, payload: dict | None = None) -> Message:
+    """An inbound message, not yet in the session: the caller adds it once its reply is known, so it is
+    written in one INSERT. Code that needs it written earlier (an escalation naming its trigger
+    message) asks pending_inbound()."""
+    message = Message(conversation_id=conversation.id, direction="in", msg_type=msg_type, content=content,
+                      dedup_key=dedup_key, wechat_msg_id=wechat_msg_id, payload=payload or {})
+    session.info["inbound_message"] = message
+    return message
+
+
+def pending_inbound(session: Session, conversation: Conversation) -> Message | None:
+    """The inbound message being handled in this session for this conversation, written now if it was not."""
+    message = session.info.get("inbound_message")
+    if message is None or conversation.id is None or message.conversation_id != conversation.id:
+        return None
+    if message not in session:
+        session.add(message)
+    session.flush()
+    return message
+
+
+def forget_inbound(session: Session) -> None:
+    """The handling is over (committed or rolled back): no message is pending any more."""
+    session.info.pop("inbound_message", None)
 
 
 def record_inbound(session: Session, conversation: Conversation, *, msg_type: str, dedup_key: str,

@@ -22,7 +22,7 @@ from app.models.escalations import (
 )
 from app.outbox import enqueue
 from app.services import business_hours
-from app.services.conversations import record_outbound, set_dialog, to_naive_utc
+from app.services.conversations import pending_inbound, record_outbound, set_dialog, to_naive_utc
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,9 @@ def _trigger_message(session: Session, conversation: Conversation, text: str) ->
     """The inbound message being handled: the newest one of this conversation with this text."""
     if conversation.id is None:
         return None
+    pending = pending_inbound(session, conversation)  # the official account's message, written late
+    if pending is not None:
+        return pending
     rows = session.scalars(select(Message).where(Message.conversation_id == conversation.id,
                                                  Message.direction == "in")
                            .order_by(Message.id.desc()).limit(3))
