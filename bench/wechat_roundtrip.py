@@ -1,6 +1,10 @@
 """Signed text-message round trip through /wechat under gunicorn (2 workers) on PostgreSQL + Redis,
 against a bare Flask echo app in the same run; prints both throughputs, their ratio and p50/p99.
 
+It also measures two floors (bench/floor_apps.py): echo plus one durable INSERT per message, and
+that plus nlp.parse. They bound the ratio any app that parses and stores each message can reach
+on the machine the bench runs on; BENCH_FLOORS=0 skips them.
+
 Needs wrk (Debian package `wrk`), PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL;
 defaults: the machine's `test` database and Redis db 15). Target: ratio >= 0.25, p99 <= 50 ms.
 """
@@ -53,11 +57,18 @@ def signed_requests(n: int, residents: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def _lua_string(value: str) -> str:
+    """A Lua string literal holding value's UTF-8 bytes (LuaJIT has no \\u escape: JSON's would
+    reach the server as the six characters \\u4f60, not as 你)."""
+    return '"' + "".join(f"\\{b:03d}" if b < 32 or b in (34, 92) or b > 126 else chr(b)
+                         for b in value.encode("utf-8")) + '"'
+
+
 def lua_script(reqs: list[tuple[str, str]], path: Path) -> None:
     """A wrk script that cycles through the pre-signed requests."""
     lines = ["local reqs = {}"]
     for i, (url, body) in enumerate(reqs, 1):
-        lines.append(f"reqs[{i}] = {{{json.dumps(url)}, {json.dumps(body, ensure_ascii=True)}}}")
+        lines.append(f"reqs[{i}] = {{{_lua_string(url)}, {_lua_string(body)}}}")
     lines.append(
         "local i = 0\n"
         "function setup(thread) thread:set('offset', i) i = i + 1 end\n"
@@ -75,7 +86,7 @@ def lua_script(reqs: list[tuple[str, str]], path: Path) -> None:
         "    summary.errors.status))\n"
         "end\n"
     )
-    path.write_text("\n".join(lines).replace('\\u', '\\\\u'), encoding="utf-8")
+    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def serve(app_spec: str, port: int, env: dict) -> subprocess.Popen:
@@ -140,14 +151,18 @@ def prepare(env: dict) -> list[str]:
 def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
-    env = {**os.environ, "DATABASE_URL": DB, "REDIS_URL": REDIS, "WECHAT_TOKEN": TOKEN,
+    env = {**os.environ, "DATABASE_URL": DB, "BENCH_FLOOR_DSN": DB, "REDIS_URL": REDIS, "WECHAT_TOKEN": TOKEN,
            "WECHAT_API_BASE_URL": "http://127.0.0.1:9", "PYTHONPATH": str(ROOT)}
     env.pop("WECHAT_AES_KEY", None)
     openids = prepare(env)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, spec in (("linli", "wsgi:app"), ("echo", "bench.echo_app:app")):
-            script = Path(tmp) / f"{name}.lua"
+        apps = [("linli", "wsgi:app"), ("echo", "bench.echo_app:app")]
+        if os.environ.get("BENCH_FLOORS", "1") == "1":
+            apps += [("floor: insert", "bench.floor_apps:insert_app"),
+                     ("floor: parse+insert", "bench.floor_apps:parse_insert_app")]
+        for name, spec in apps:
+            script = Path(tmp) / f"app{len(results)}.lua"
             lua_script(signed_requests(REQUESTS, openids), script)
             port = free_port()
             proc = serve(spec, port, env)
@@ -158,8 +173,8 @@ def main() -> None:
     linli, echo = results["linli"], results["echo"]
     print(f"connections={CONNECTIONS} duration={SECONDS}s gunicorn {' '.join(GUNICORN)}")
     for name, r in results.items():
-        print(f"{name:6s} {r['rps']:8.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
-              f"errors {r['errors']} non-2xx {r['non2xx']}")
+        print(f"{name:20s} {r['rps']:8.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
+              f"errors {r['errors']} non-2xx {r['non2xx']}  ratio to echo {r['rps'] / echo['rps']:.3f}")
     print(f"ratio linli/echo = {linli['rps'] / echo['rps']:.3f} (target >= 0.25); "
           f"linli p99 = {linli['p99']:.2f} ms (target <= 50)")
 
