@@ -236,3 +236,28 @@ def send_batch(session: Session, campaign_id: int, lo: int, hi: int) -> dict[str
     session.flush()
     finish_if_done(session, campaign_id)
     return counts
+
+
+STUCK_AFTER = timedelta(minutes=30)  # a batch of 500 is sent in well under a minute
+
+
+@job
+def reap_stuck_deliveries(session: Session) -> int:
+    """Deliveries a worker claimed and then died on, before recording how the send went.
+
+    They become failed with reason `worker_lost` rather than queued again: the message may have
+    reached the resident, and sending it twice is worse than staff seeing one unknown in the
+    counts. Their campaigns are then marked sent if nothing else is open. Returns rows reaped.
+    """
+    now = utcnow()
+    stuck = (Delivery.status == "sending") & (
+        Delivery.updated_at.is_(None) | (Delivery.updated_at < now - STUCK_AFTER))
+    reaped = session.execute(
+        update(Delivery).where(stuck).values(status="failed", reason="worker_lost", updated_at=now)
+        .returning(Delivery.campaign_id).execution_options(synchronize_session=False)
+    ).scalars().all()
+    for campaign_id in sorted(set(reaped)):
+        finish_if_done(session, campaign_id)
+    if reaped:
+        log.warning("campaigns: %d delivery(ies) left sending by a lost worker marked failed", len(reaped))
+    return len(reaped)

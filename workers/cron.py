@@ -22,6 +22,9 @@ register(escalation_jobs.check_sla, "default", interval=60)  # SLA breaches go t
 from workers import ticket_jobs
 
 register(ticket_jobs.check_sla, "default", interval=300)  # unaccepted tickets past SLA; resolved ones auto-close
+from workers import campaign_jobs  # noqa: E402 - appended registration
+
+register(campaign_jobs.reap_stuck_deliveries, "low", interval=600)  # sends a crashed worker never recorded
 from workers import clinic_jobs  # noqa: E402 - appended registration
 
 register(clinic_jobs.mark_no_shows, "low", interval=600)  # bookings never checked in become no-shows

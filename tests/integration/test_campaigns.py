@@ -340,3 +340,31 @@ def test_two_last_batches_finishing_at_once_still_mark_the_campaign_sent(app, db
         second.close()
     db_session.expire_all()
     assert db_session.get(Campaign, campaign.id).status == "sent"
+
+
+def test_deliveries_a_lost_worker_left_sending_are_reaped_and_the_campaign_finishes(db_session, make_community):
+    from workers.campaign_jobs import reap_stuck_deliveries
+
+    c = make_community()
+    ids = crowd(db_session, c.id, 3)
+    old = svc.create_draft(db_session, c.id, title="旧", body="通知", audience_expr="interest:chess")
+    sending(db_session, old, ids)
+    fresh = svc.create_draft(db_session, c.id, title="新", body="通知", audience_expr="interest:chess")
+    sending(db_session, fresh, ids[:1])
+    two_hours_ago, minutes_ago = utcnow() - timedelta(hours=2), utcnow() - timedelta(minutes=5)
+    db_session.execute(update(Delivery).where(Delivery.campaign_id == old.id, Delivery.resident_id == ids[0])
+                       .values(status="sending", updated_at=two_hours_ago))
+    db_session.execute(update(Delivery).where(Delivery.campaign_id == old.id, Delivery.resident_id != ids[0])
+                       .values(status="sent", updated_at=two_hours_ago))
+    db_session.execute(update(Delivery).where(Delivery.campaign_id == fresh.id)
+                       .values(status="sending", updated_at=minutes_ago))  # a batch still at work
+    db_session.commit()
+
+    assert reap_stuck_deliveries() == 1
+    assert _statuses(db_session, old.id) == {"failed": 1, "sent": 2}
+    lost = db_session.scalar(select(Delivery).where(Delivery.campaign_id == old.id, Delivery.status == "failed"))
+    assert lost.reason == "worker_lost" and lost.resident_id == ids[0]
+    assert db_session.get(Campaign, old.id).status == "sent"
+    assert _statuses(db_session, fresh.id) == {"sending": 1}
+    assert db_session.get(Campaign, fresh.id).status == "sending"
+    assert reap_stuck_deliveries() == 0

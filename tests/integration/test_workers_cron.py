@@ -38,6 +38,7 @@ def test_the_cron_config_registers_the_periodic_jobs(app):
     assert jobs["workers.jobs.relay_outbox"].interval == 60
     assert jobs["workers.jobs.expire_bindings"].interval == 600
     assert jobs["workers.jobs.expire_bindings"].queue_name == "low"
+    assert jobs["workers.campaign_jobs.reap_stuck_deliveries"].interval == 600
     assert all(job.func is not None and job.queue_name in QUEUES for job in jobs.values())
     # loading twice gives the same list, not a doubled one (the ticker and `flask cron` both load it)
     assert len(load_cron(get_redis(app)).get_jobs()) == len(jobs)
