@@ -26,7 +26,8 @@ def _banner(base: str, fake_url: str | None, embedded: bool, database: str) -> s
         f"  mini-program API     {base}/api/v1/openapi.json",
         f"  staff console        {base}/console/",
         f"  health / readiness   {base}/healthz  {base}/readyz",
-        f"  fake WeChat API      {fake_url}" if fake_url else "  WeChat API           (WECHAT_API_BASE_URL from the environment)",
+        f"  fake WeChat API      {fake_url}" if fake_url
+        else "  WeChat API           (WECHAT_API_BASE_URL from the environment)",
         f"  database             {database}",
         "  jobs                 " + ("in-process (embedded mode, no REDIS_URL)" if embedded
                                     else "on Redis: run `flask --app wsgi worker` and `flask --app wsgi cron`"),

@@ -3,10 +3,10 @@
 - insert_app: stores each posted body with one INSERT + COMMIT (raw psycopg, one connection per thread).
 - parse_insert_app: the same after nlp.parse on the message's Content.
 
-BENCH_FLOOR_PGOPTIONS="-c synchronous_commit=off" shows what giving up durability of the last
-moments of commits would buy. Neither checks a signature, dedups, knows the resident or answers anything useful. They show how
+Neither checks a signature, dedups, knows the resident or answers anything useful. They show how
 much of the echo baseline an app keeps once it durably writes each message (and parses it), so
-linli's ratio can be read against what this machine allows at all.
+linli's ratio can be read against what this machine allows at all. BENCH_FLOOR_PGOPTIONS=
+"-c synchronous_commit=off" shows what giving up durability of the last moments of commits buys.
 """
 
 from __future__ import annotations

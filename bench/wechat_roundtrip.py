@@ -49,7 +49,8 @@ def signed_requests(n: int, residents: list[str]) -> list[tuple[str, str]]:
         ts, nonce = str(now), f"n{i:08d}"
         sig = hashlib.sha1("".join(sorted([TOKEN, ts, nonce])).encode()).hexdigest()
         body = (
-            f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{residents[i % len(residents)]}]]>"
+            f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>"
+            f"<FromUserName><![CDATA[{residents[i % len(residents)]}]]>"
             f"</FromUserName><CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
             f"<Content><![CDATA[{texts[i % len(texts)]}]]></Content><MsgId>{9000000000 + i}</MsgId></xml>"
         )
@@ -80,7 +81,8 @@ def lua_script(reqs: list[tuple[str, str]], path: Path) -> None:
         "  return wrk.format('POST', r[1], {['Content-Type']='text/xml'}, r[2])\n"
         "end\n"
         "function done(summary, latency, requests)\n"
-        "  io.write(string.format('JSON {\"requests\":%d,\"seconds\":%f,\"p50\":%f,\"p99\":%f,\"errors\":%d,\"non2xx\":%d}\\n',\n"
+        "  io.write(string.format('JSON {\"requests\":%d,\"seconds\":%f,\"p50\":%f,\"p99\":%f,'\n"
+        "    .. '\"errors\":%d,\"non2xx\":%d}\\n',\n"
         "    summary.requests, summary.duration/1e6, latency:percentile(50)/1000, latency:percentile(99)/1000,\n"
         "    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,\n"
         "    summary.errors.status))\n"
@@ -142,7 +144,8 @@ def prepare(env: dict) -> list[str]:
     code = (
         "from app import create_app\nfrom app.extensions import db\nfrom app.models import Resident\n"
         "a = create_app()\nwith a.app_context():\n"
-        "    print('\\n'.join(r.oa_openid for r in db.session.query(Resident).filter(Resident.oa_openid.isnot(None))))\n"
+        "    rows = db.session.query(Resident).filter(Resident.oa_openid.isnot(None))\n"
+        "    print('\\n'.join(r.oa_openid for r in rows))\n"
     )
     out = subprocess.run([PY, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
     return out.split() or ["o_bench_unknown"]

@@ -25,7 +25,8 @@ PREFERENCES = {
 PREFERENCES_REQUEST = {
     "type": "object",
     "properties": {
-        "muted": {"type": "array", "title": "关闭的通知类别", "items": {"type": "string", "enum": list(MUTABLE_CATEGORIES)},
+        "muted": {"type": "array", "title": "关闭的通知类别",
+                  "items": {"type": "string", "enum": list(MUTABLE_CATEGORIES)},
                   "description": "activities / health / property；安全提醒不能关闭"},
         "quiet_hours": {"type": "boolean", "title": "免打扰"},
     },

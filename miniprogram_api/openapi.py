@@ -153,7 +153,8 @@ def build_document(app: Flask) -> dict:
             paths.setdefault(path, {})[method.lower()] = _operation(REGISTRY.get(rule.endpoint), path_params)
     return {
         "openapi": "3.0.3",
-        "info": {"title": "邻里小程序接口", "version": "1", "description": "小程序调用的 JSON 接口；错误统一为 {error: {code, message}}。"},
+        "info": {"title": "邻里小程序接口", "version": "1",
+                 "description": "小程序调用的 JSON 接口；错误统一为 {error: {code, message}}。"},
         "servers": [{"url": "/"}],
         "paths": dict(sorted(paths.items())),
         "components": {

@@ -123,7 +123,8 @@ def make_household(db_session, make_community):
         cache.setdefault("community", community)
         b = db_session.query(Building).filter_by(community_id=community.id, number=building).one_or_none()
         if b is None:
-            b = Building(community_id=community.id, number=building, position=int(building) if building.isdigit() else 0)
+            position = int(building) if building.isdigit() else 0
+            b = Building(community_id=community.id, number=building, position=position)
             db_session.add(b)
             db_session.flush()
         u = db_session.query(Unit).filter_by(building_id=b.id, number=unit).one_or_none()

@@ -12,23 +12,13 @@ Run exactly one `flask cron` process per Redis: each scheduler enqueues every re
 
 from rq.cron import register
 
-from workers import jobs
+from workers import campaign_jobs, clinic_jobs, escalation_jobs, jobs, parking_jobs, ticket_jobs
 
 register(jobs.relay_outbox, "high", interval=60)  # backstop for rows a Redis outage left pending
 register(jobs.expire_bindings, "low", interval=600)
-from workers import escalation_jobs
-
 register(escalation_jobs.check_sla, "default", interval=60)  # SLA breaches go to a supervisor
-from workers import ticket_jobs
-
 register(ticket_jobs.check_sla, "default", interval=300)  # unaccepted tickets past SLA; resolved ones auto-close
-from workers import campaign_jobs  # noqa: E402 - appended registration
-
 register(campaign_jobs.reap_stuck_deliveries, "low", interval=600)  # sends a crashed worker never recorded
-from workers import clinic_jobs  # noqa: E402 - appended registration
-
 register(clinic_jobs.mark_no_shows, "low", interval=600)  # bookings never checked in become no-shows
 register(clinic_jobs.top_up_slots, "low", interval=21600)  # slots for the coming 3 weeks from the weekly templates
-from workers import parking_jobs  # noqa: E402 - appended registration
-
 register(parking_jobs.prune_events, "low", interval=3600)  # ~100 reports/s would otherwise pile up

@@ -21,7 +21,8 @@ class OutboxJob(db.Model):
     queue: Mapped[str] = mapped_column(String(20), default="default")
     retry: Mapped[dict | None] = mapped_column(JSON)  # {"max": 3, "interval": [10, 30, 60]} for RQ
     run_at: Mapped[datetime | None]  # None = as soon as possible
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | relaying | enqueued | failed
+    # pending | relaying | enqueued | failed
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

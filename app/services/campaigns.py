@@ -37,7 +37,8 @@ def check_body(body: str) -> str:
     try:
         fields = [f for _lit, f, _spec, _conv in string.Formatter().parse(body) if f is not None]
     except ValueError as exc:
-        raise ValidationFailed("内容里的花括号不成对；要显示花括号请写成 {{ 或 }}", code="body_template_invalid") from exc
+        raise ValidationFailed("内容里的花括号不成对；要显示花括号请写成 {{ 或 }}",
+                               code="body_template_invalid") from exc
     unknown = [f for f in fields if f not in VARIABLES]
     if unknown:
         raise ValidationFailed(f"内容里只能用 {{name}}（姓名）和 {{building}}（楼号），不认识 {{{unknown[0]}}}",

@@ -54,8 +54,8 @@ def _populate(session, people) -> tuple[int, dict[int, tuple]]:
                           birth_year=by, status=status) for by, _t, status in people]
     session.add_all(residents)
     session.flush()
-    links = [{"resident_id": r.id, "tag_id": tags[name].id} for r, (_by, names, _s) in zip(residents, people)
-             for name in names]
+    links = [{"resident_id": r.id, "tag_id": tags[name].id}
+             for r, (_by, names, _s) in zip(residents, people, strict=True) for name in names]
     if links:
         session.execute(insert(resident_tag), links)
     # another community's residents carry the same tags and must never be selected
@@ -64,7 +64,7 @@ def _populate(session, people) -> tuple[int, dict[int, tuple]]:
     session.flush()
     session.add(Resident(community_id=other.id, name="邻居", phone=f"137{next(_names):08d}", birth_year=1950))
     session.flush()
-    return community.id, {r.id: p for r, p in zip(residents, people)}
+    return community.id, {r.id: p for r, p in zip(residents, people, strict=True)}
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -35,7 +35,7 @@ def daytime(app):
         c.backoff = 0.01
     yield
     app.config.pop("FIXED_NOW", None)
-    for c, b in zip(clients, saved):
+    for c, b in zip(clients, saved, strict=True):
         c.backoff = b
 
 
@@ -108,7 +108,8 @@ def test_campaign_reaches_the_audience_on_the_best_channel(db_session, run_jobs,
     db_session.add(SubscribeGrant(resident_id=granted.id, template_id="wxa-tmpl-notice", remaining=2))
     set_preferences(db_session, muted.id, muted=["health"])
     campaign = svc.create_draft(db_session, community_id, title="老年人免费体检", category="health",
-                                body="{name}您好，{building}的老人本周六可免费体检。", audience_expr="building:30 AND age>=60")
+                                body="{name}您好，{building}的老人本周六可免费体检。",
+                                audience_expr="building:30 AND age>=60")
     svc.schedule(db_session, community_id, campaign.id, now=DAYTIME)
     db_session.commit()
     run_jobs()
@@ -138,7 +139,8 @@ def test_audience_is_split_into_batches(app, db_session, run_jobs, fake_wechat, 
     app.config["CAMPAIGN_BATCH_SIZE"] = 200  # 500 by default; smaller here to keep the test quick
     c = make_community()
     crowd(db_session, c.id, 450)
-    campaign = svc.create_draft(db_session, c.id, title="象棋赛", body="{name}：周六象棋赛", audience_expr="interest:chess")
+    campaign = svc.create_draft(db_session, c.id, title="象棋赛", body="{name}：周六象棋赛",
+                                audience_expr="interest:chess")
     svc.schedule(db_session, c.id, campaign.id, now=DAYTIME)
     db_session.commit()
     run_jobs()

@@ -71,7 +71,8 @@ def test_accept_assign_progress_resolve_through_the_api(client, report, signed_i
     _api(client, f"/console/api/tickets/{ticket.id}/progress", {"note": "师傅已到现场"})
     no_reason = _api(client, f"/console/api/tickets/{ticket.id}/resolve", {"outcome": "not_fixed"})
     assert no_reason.status_code == 422 and no_reason.get_json()["error"]["code"] == "reason_required"
-    form = {"outcome": "fixed", "note": "更换门机板", "photos": (io.BytesIO(b"\xff\xd8after"), "after.jpg", "image/jpeg")}
+    photo = (io.BytesIO(b"\xff\xd8after"), "after.jpg", "image/jpeg")
+    form = {"outcome": "fixed", "note": "更换门机板", "photos": photo}
     done = post(client, f"/console/tickets/{ticket.id}/resolve", form, content_type="multipart/form-data")
     assert done.status_code == 303
     detail = client.get(f"/console/api/tickets/{ticket.id}").get_json()

@@ -115,7 +115,8 @@ def test_catalogue_and_threshold_pages(client, wish, signed_in):
     signed_in()
     page = client.get("/console/wishes/catalogue").get_data(as_text=True)
     assert "自助打印机" in page and "社区图书角" in page and 'id="default-threshold">1<' in page
-    post(client, "/console/wishes/catalogue", {"name": "自动售货机", "aliases": "售货机，贩卖机", "typical_cost": "免费投放"})
+    post(client, "/console/wishes/catalogue",
+         {"name": "自动售货机", "aliases": "售货机，贩卖机", "typical_cost": "免费投放"})
     item = db.session.scalar(select(FacilityItem).where(FacilityItem.name == "自动售货机"))
     assert item.aliases == ["售货机", "贩卖机"] and item.typical_cost == "免费投放" and item.active
     post(client, "/console/wishes/catalogue", {"item_id": str(item.id), "name": "自动售货机", "active": "0",

@@ -1,4 +1,4 @@
-"""The wish lifecycle: thresholds, review, decisions, merges, milestones, completion; followers and the committee told."""
+"""The wish lifecycle: thresholds, review, decisions, merges, milestones, completion; followers and committee told."""
 
 from __future__ import annotations
 
