@@ -143,6 +143,32 @@ def _push(queue: Queue, row: OutboxJob) -> Any:
     return queue.enqueue(row.func, *row.args, **row.kwargs, **options)
 
 
+def _retry_in_process(row: OutboxJob, rq_job: Any, error: str) -> bool:
+    """Embedded mode: give a failed job with a retry policy its next try, as an RQ worker would.
+
+    The row goes back to pending with run_at after the policy's interval (the ticker relays it when
+    due) and the failed in-process job is dropped, so its id is free for the next try. False when
+    the row has no policy or has used it up.
+    """
+    tries = row.attempts + 1  # the row was read before its claim counted this try
+    if not row.retry or tries > int(row.retry["max"]):
+        return False
+    intervals = row.retry.get("interval", 0)
+    intervals = intervals if isinstance(intervals, list) else [intervals]
+    wait = intervals[min(tries, len(intervals)) - 1] if intervals else 0
+    rq_job.delete()
+    log.warning("outbox job %s (%s) failed in-process, try %d again in %ss: %s",
+                row.id, row.func, tries + 1, wait, error.splitlines()[-1] if error else "")
+    with Session(db.engine) as s:
+        s.execute(
+            update(OutboxJob).where(OutboxJob.id == row.id, OutboxJob.status == "relaying")
+            .values(status="pending", run_at=utcnow() + timedelta(seconds=float(wait)), last_error=error[-1000:])
+            .execution_options(synchronize_session=False)
+        )
+        s.commit()
+    return True
+
+
 def _failure_text(job: Any) -> str:
     result = job.latest_result()
     return (result.exc_string if result is not None and result.exc_string else "job failed").strip()
@@ -193,6 +219,8 @@ def _relay_batch(app: Flask, claimed: list[OutboxJob], enqueued: list[int]) -> b
             continue
         if not queue.is_async and rq_job.is_failed:  # embedded: it ran in-process and raised
             error = _failure_text(rq_job)
+            if _retry_in_process(row, rq_job, error):
+                continue
             log.error("outbox job %s (%s) failed in-process: %s", row.id, row.func, error)
             _settle(row.id, "failed", error[-1000:])
             continue

@@ -53,3 +53,16 @@ def redis_down(app: Flask) -> Iterator[None]:
         yield
     finally:
         app.extensions["redis"] = real
+
+
+@job
+def flaky(session: Session, tag: str, failures: int) -> str:
+    """Fail the first `failures` runs (counted in Redis, which a rolled-back job cannot undo), then record tag."""
+    from flask import current_app  # noqa: PLC0415
+
+    from app.redis_conn import get_redis  # noqa: PLC0415
+
+    tries = get_redis(current_app).incr(f"test:flaky:{tag}")
+    if tries <= failures:
+        raise RuntimeError(f"flaky try {tries}")
+    return record.__wrapped__(session, tag)

@@ -154,3 +154,28 @@ def test_enqueue_rejects_an_unknown_queue_and_a_bad_retry_policy(app, db_session
         enqueue(db_session, "jobs_for_tests.record", "x", queue="urgent")
     with pytest.raises(ValueError):
         enqueue(db_session, "jobs_for_tests.record", "x", retries={"max": 0})
+
+
+def test_a_job_with_a_retry_policy_is_tried_again_until_it_succeeds(app, db_session, run_jobs):
+    """An RQ worker retries it; embedded mode puts the row back in the outbox for its next try."""
+    job = enqueue(db_session, "jobs_for_tests.flaky", "flaky-ok", 2, retries=Retry(max=3, interval=0))
+    db_session.commit()
+    for _ in range(4):
+        run_jobs()
+    assert runs(db_session, "flaky-ok") == 1
+    assert int(get_redis(app).get("test:flaky:flaky-ok")) == 3
+    assert _row(db_session, job).status == "enqueued"
+
+
+def test_a_job_that_uses_up_its_retries_is_recorded_as_failed(app, db_session, run_jobs):
+    job = enqueue(db_session, "jobs_for_tests.flaky", "flaky-never", 9, retries=Retry(max=1, interval=0))
+    db_session.commit()
+    for _ in range(3):
+        run_jobs()
+    assert runs(db_session, "flaky-never") == 0
+    assert int(get_redis(app).get("test:flaky:flaky-never")) == 2  # the first try and one retry
+    row = _row(db_session, job)
+    if app.config["REDIS_URL"]:  # the worker ran it: RQ keeps the failure
+        assert _rq_id(row) in FailedJobRegistry(queue=get_queue(app, "default")).get_job_ids()
+    else:
+        assert row.status == "failed" and "flaky try 2" in row.last_error and row.attempts == 2
