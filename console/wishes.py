@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.errors import AppError, NotFound, ValidationFailed
 from app.extensions import db
 from app.models.wishes import STATUSES, Wish, WishThreshold
-from app.services import wish_catalogue, wish_review, wishes
+from app.services import wish_catalogue, wish_review, wish_withdraw, wishes
 from app.services.wish_review import REVIEW_ROLES
 from app.services.wishes import STATUS_LABELS
 from app.uploads import save_photo
@@ -21,7 +21,8 @@ from console.nav import add_nav
 
 PHOTO_PREFIX = wish_review.PHOTO_PREFIX
 TABS = (("under_review", "待审议"), ("collecting", "征集中"), ("accepted", "已采纳"), ("in_progress", "建设中"),
-        ("completed", "已建成"), ("rejected", "未采纳"), ("merged", "已合并"), ("all", "全部"))
+        ("completed", "已建成"), ("rejected", "未采纳"), ("merged", "已合并"),
+        ("withdrawn", "已撤回"), ("all", "全部"))
 ACTIONS = ("review", "accept", "reject", "merge", "milestone", "complete", "comment")
 DONE = {"review": "已提交审议", "accept": "已采纳", "reject": "已记录不采纳", "merge": "已合并",
         "milestone": "已发布进展", "complete": "已标记建成", "comment": "已留言"}
@@ -85,7 +86,8 @@ def wishes_page():
     if status not in dict(TABS):
         status = "under_review"
     rows = wish_review.review_queue(db.session, current_staff(), status=status)
-    return render_template("wishes/queue.html", rows=rows, tabs=TABS, status=status, statuses=STATUS_LABELS)
+    return render_template("wishes/queue.html", rows=rows, tabs=TABS, status=status, statuses=STATUS_LABELS,
+                           reason_label=wish_withdraw.reason_label)
 
 
 @bp.get(f"/wishes/{_ID}")
@@ -97,7 +99,8 @@ def wish_page(wish_id: int):
     targets = [w for w in wishes.list_wishes(db.session, staff.community_id, status="open", limit=100)
                if w.id != wish.id]
     return render_template("wishes/detail.html", w=wish, item=wishes.item_for(db.session, wish), targets=targets,
-                           statuses=STATUS_LABELS, merged_into=wish.merged_into)
+                           statuses=STATUS_LABELS, merged_into=wish.merged_into,
+                           reason_label=wish_withdraw.reason_label(wish))
 
 
 @bp.post(f"/wishes/{_ID}/<any({', '.join(ACTIONS)}):action>")
@@ -190,6 +193,7 @@ def wish_json(wish: Wish) -> dict:
     return {"id": wish.id, "title": wish.title, "status": wish.status, "status_label": STATUS_LABELS[wish.status],
             "supports": wish.supports_count, "threshold": wish.threshold, "progress": wish.progress,
             "building": wish.building, "item_id": wish.item_id, "reason": wish.reason,
+            "reason_label": wish_withdraw.reason_label(wish),
             "merged_into": wish.merged_into_id, "created_at": wish.created_at.isoformat() + "Z",
             "timeline": wishes.timeline(wish)}
 

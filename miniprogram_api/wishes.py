@@ -10,6 +10,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models.wishes import STATUSES, FacilityItem, Wish
 from app.services import wish_catalogue, wish_review, wishes
+from app.services import wish_withdraw as withdrawal  # the view wish_withdraw (a support) has the short name
 from app.services.wishes import STATUS_LABELS
 from miniprogram_api.openapi import api_route, json_body
 from miniprogram_api.schemas import COMPONENTS, ERROR_RESPONSES, ref
@@ -39,6 +40,7 @@ COMPONENTS["WishSummary"] = {
         "id": {"type": "integer"}, "title": {"type": "string"},
         "item_id": {"type": "integer", "nullable": True}, "building": {"type": "string", "nullable": True},
         "status": {"type": "string", "enum": list(STATUSES)}, "status_label": {"type": "string"},
+        "reason_label": {"type": "string", "description": "未采纳、合并或撤回的原因，如 不可行：位置不够"},
         "supports": {"type": "integer"}, "threshold": {"type": "integer"}, "progress": {"type": "integer"},
         "created_at": {"type": "string", "format": "date-time"},
     },
@@ -49,7 +51,8 @@ COMPONENTS["Wish"] = {
         "merged_into": {"type": "integer", "nullable": True},
         "item": {"nullable": True, "allOf": [ref("FacilityItem")]},
         "supported": {"type": "boolean"}, "following": {"type": "boolean"}, "mine": {"type": "boolean"},
-        "can_withdraw": {"type": "boolean"},
+        "can_withdraw": {"type": "boolean", "description": "可以撤回自己的支持"},
+        "can_withdraw_wish": {"type": "boolean", "description": "提出者可以撤回这个心愿"},
         "milestones": {"type": "array", "items": {"type": "object", "properties": {
             "percentage": {"type": "integer"}, "note": {"type": "string"},
             "photos": {"type": "array", "items": {"type": "string"}}, "at": {"type": "string"}}}},
@@ -72,6 +75,10 @@ CREATE_REQUEST = {
 RATE_REQUEST = {"type": "object", "required": ["stars"], "properties": {
     "stars": {"type": "integer", "title": "星级", "minimum": 1, "maximum": 5},
     "text": {"type": "string", "title": "评价", "maxLength": 500}}}
+WITHDRAW_REQUEST = {"type": "object", "properties": {  # reason is checked after auth: 422 bad_reason when missing
+    "reason": {"type": "string", "title": "撤回原因", "enum": list(withdrawal.REASONS),
+               "description": "必填。duplicated 已有相同心愿，started 已在建设，unfeasible 不可行，done 已解决"},
+    "note": {"type": "string", "title": "补充说明", "maxLength": withdrawal.MAX_NOTE}}}
 COMMENT_REQUEST = {"type": "object", "required": ["text"], "properties": {
     "text": {"type": "string", "title": "留言", "maxLength": 1000}}}
 WISH_OK = {200: {"description": "成功", **ref("Wish")}}
@@ -90,7 +97,8 @@ def item_json(item: FacilityItem, rating: wish_catalogue.ItemRating | None = Non
 def summary_json(wish: Wish) -> dict:
     """A wish in a list."""
     return {"id": wish.id, "title": wish.title, "item_id": wish.item_id, "building": wish.building,
-            "status": wish.status, "status_label": STATUS_LABELS[wish.status], "supports": wish.supports_count,
+            "status": wish.status, "status_label": STATUS_LABELS[wish.status],
+            "reason_label": withdrawal.reason_label(wish), "supports": wish.supports_count,
             "threshold": wish.threshold, "progress": wish.progress, "created_at": wish.created_at.isoformat() + "Z"}
 
 
@@ -106,6 +114,7 @@ def wish_json(wish: Wish, resident) -> dict:
         "supported": supported, "following": wishes.is_following(session, wish.id, resident.id),
         "mine": wish.resident_id == resident.id,
         "can_withdraw": supported and wish.status == "collecting" and wish.supports_count < wish.threshold,
+        "can_withdraw_wish": withdrawal.can_withdraw(wish, resident),
         "milestones": [{"percentage": m.percentage, "note": m.note, "photos": list(m.photos or []),
                         "at": m.created_at.isoformat() + "Z"} for m in wish.milestones],
         "comments": [{"author": c.author_name, "text": c.text, "at": c.created_at.isoformat() + "Z"}
@@ -265,6 +274,18 @@ def wish_withdraw(wish_id: int):
     """Take a support back while the wish is collecting and below its threshold (409 threshold_reached after)."""
     wish, resident = _wish(wish_id)
     wishes.withdraw(db.session, wish, resident)
+    out = wish_json(wish, resident)
+    db.session.commit()
+    return jsonify(out)
+
+
+@api_route(f"{_WISH}/withdraw", methods=("POST",), summary="提出者撤回心愿（征集或审议中，需选择原因）",
+           tags=("wishes",), request_schema=WITHDRAW_REQUEST, responses={**WISH_OK, **ERRORS})
+def wish_withdraw_own(wish_id: int):
+    """The author withdraws their wish with a reason (403 not_author, 409 cannot_withdraw once decided)."""
+    resident = current_resident()
+    body = json_body()
+    wish = withdrawal.withdraw(db.session, wish_id, resident, body.get("reason") or "", body.get("note") or "")
     out = wish_json(wish, resident)
     db.session.commit()
     return jsonify(out)

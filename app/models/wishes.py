@@ -11,8 +11,9 @@ from app.extensions import db
 from app.models.residents import Resident
 from app.timeutil import utcnow
 
-STATUSES = ("collecting", "under_review", "accepted", "rejected", "merged", "in_progress", "completed")
+STATUSES = ("collecting", "under_review", "accepted", "rejected", "merged", "in_progress", "completed", "withdrawn")
 OPEN_STATUSES = ("collecting", "under_review", "accepted", "in_progress")  # similar-wish search and rankings
+# rejected, merged, completed and withdrawn (by its author, app/services/wish_withdraw.py) are closed for good
 THRESHOLD_MODES = ("absolute", "share")
 
 
@@ -65,7 +66,7 @@ class Wish(db.Model):
     threshold: Mapped[int] = mapped_column(default=20)  # fixed when the wish is made
     supports_count: Mapped[int] = mapped_column(default=0)
     progress: Mapped[int] = mapped_column(default=0)  # percentage from the latest milestone
-    reason: Mapped[str] = mapped_column(String(500), default="")  # why rejected or merged
+    reason: Mapped[str] = mapped_column(String(500), default="")  # why rejected or merged; withdrawn: "code: note"
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("wish.id"))
     source: Mapped[str] = mapped_column(String(10), default="oa")  # oa | wxa | console
     reviewing_at: Mapped[datetime | None]

@@ -6,12 +6,15 @@ Also answers "我提的心愿怎么样了": the ticket_status answer is extended
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.orm import Session
 
 import app.services.ticket_chat as ticket_chat
+from app.errors import AppError
 from app.models import Resident
 from app.models.wishes import Wish
-from app.services import wish_catalogue, wishes
+from app.services import wish_catalogue, wish_withdraw, wishes
 from app.services.conversations import set_dialog, to_naive_utc
 from app.services.dialog.core import Flow, Slot, Turn, proceed, register, register_answer
 from app.services.wishes import STATUS_LABELS
@@ -25,6 +28,8 @@ NEW_WORDS = frozenset({"新建", "新提", "新的", "单独", "单独提交", "
 WISH_WORDS = ("心愿", "愿望", "许愿", "许的愿")
 SHRUGS = ("不知道", "随便", "没想好", "什么")
 RANKING_WORDS = ("排行", "最想要", "热门心愿", "大家想要", "邻居想要", "最受欢迎的心愿")
+WITHDRAW_WORDS = ("撤回", "撤销", "收回")
+WITHDRAW_COMMAND = re.compile(r"(?:撤回|撤销|收回)(?:我的)?心愿\s*#?(\d{1,9})\s*(.*)")
 STATUS_WORDS = ("进展", "进度", "怎么样", "结果", "到哪", "如何", "状态", "有消息", "批了", "通过了")
 
 
@@ -159,7 +164,8 @@ def status_reply(session: Session, resident: Resident | None) -> str:
     if not rows:
         return "您还没有提过或支持过心愿。想让小区增加什么，直接告诉我，例如“希望装个自助打印机”。"
     lines = [f"您关注的心愿（{len(rows)}个）："]
-    lines += [f"{i}. {_line(w)}" + (f"（{w.reason}）" if w.status == "rejected" and w.reason else "")
+    lines += [f"{i}. {_line(w)}" + (f"（{wish_withdraw.reason_label(w)}）"
+                                    if w.status in ("rejected", "withdrawn") and w.reason else "")
               for i, w in enumerate(rows, 1)]
     if any(w.status == "completed" for w in rows):
         lines.append("已建成的设施欢迎在小程序里打分评价。")
@@ -171,8 +177,42 @@ def asks_status(text: str) -> bool:
     return any(w in text for w in WISH_WORDS) and any(w in text for w in STATUS_WORDS)
 
 
+def asks_withdraw(text: str) -> bool:
+    """Whether the message asks to withdraw one's own wish (撤回我的心愿), not a support (撤回支持)."""
+    return any(w in text for w in WITHDRAW_WORDS) and any(w in text for w in WISH_WORDS) and "支持" not in text
+
+
+def withdraw_reply(session: Session, resident: Resident | None, text: str) -> str:
+    """撤回我的心愿 lists the resident's withdrawable wishes; 撤回心愿12 不可行 位置不够 withdraws one."""
+    if resident is None:
+        return "撤回心愿需要先绑定房号：发送“绑定”，按提示完成即可。"
+    reasons = "、".join(wish_withdraw.REASONS.values())
+    command = WITHDRAW_COMMAND.search(text)
+    if command is None:
+        rows = [w for w in wishes.wishes_for_resident(session, resident, limit=50)
+                if wish_withdraw.can_withdraw(w, resident)][:5]
+        if not rows:
+            return "您没有可以撤回的心愿：只有您自己提出、还在征集支持或审议中的心愿才能撤回。"
+        lines = ["您可以撤回的心愿："] + [f"编号{w.id}：{_line(w)}" for w in rows]
+        lines.append(f"回复“撤回心愿+编号+原因”，例如“撤回心愿{rows[0].id} 已解决”。原因可选：{reasons}。")
+        return "\n".join(lines)
+    rest = command.group(2).strip()
+    code = next((c for c, label in wish_withdraw.REASONS.items() if rest.startswith(label)), None)
+    if code is None:
+        return f"请说明撤回的原因（{reasons}），例如“撤回心愿{command.group(1)} 已解决”。"
+    note = rest[len(wish_withdraw.REASONS[code]):].strip(" ，,。：:")
+    try:
+        wish = wish_withdraw.withdraw(session, int(command.group(1)), resident, code, note)
+    except AppError as err:
+        return err.message
+    return f"心愿「{wish.title}」已撤回（{wish_withdraw.reason_label(wish)}），支持和关注它的邻居会收到通知。"
+
+
 def answer_by_words(session: Session, resident: Resident | None, text: str) -> str | None:
-    """Wish questions the parser leaves out of scope: 我的心愿有进展吗, 心愿排行榜 / 大家最想要什么; else None."""
+    """Wish questions the parser leaves out of scope: 我的心愿有进展吗, 心愿排行榜 / 大家最想要什么,
+    撤回我的心愿; else None."""
+    if asks_withdraw(text):
+        return withdraw_reply(session, resident, text)
     if any(w in text for w in RANKING_WORDS):
         return rankings_reply(session, resident)
     if asks_status(text):

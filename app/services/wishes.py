@@ -2,7 +2,8 @@
 
 Lifecycle: collecting → under_review (threshold reached; the committee is alerted) → accepted |
 rejected (reason) | merged (into another) → in_progress (milestones with a percentage) → completed
-(the facility is built and open for rating). Every status change and milestone is written as a
+(the facility is built and open for rating); the author may withdraw it while collecting or under review
+(app/services/wish_withdraw.py). Every status change and milestone is written as a
 WishEvent and told to every follower by a job (workers.wish_jobs) through notify(). Authors and
 supporters follow automatically. Services flush, never commit.
 """
@@ -37,7 +38,7 @@ from app.services.tickets import SYSTEM, Actor, resident_actor
 from app.timeutil import utcnow
 
 STATUS_LABELS = {"collecting": "征集支持中", "under_review": "业委会审议中", "accepted": "已采纳", "rejected": "未采纳",
-                 "merged": "已合并", "in_progress": "建设中", "completed": "已建成"}
+                 "merged": "已合并", "in_progress": "建设中", "completed": "已建成", "withdrawn": "已撤回"}
 DEFAULT_THRESHOLD = 20
 SIMILAR_SCORE = 80  # rapidfuzz partial_ratio between titles for "a neighbour already wished for this"
 SUPPORTABLE = OPEN_STATUSES
