@@ -33,7 +33,7 @@ add_nav("console.tickets", "报事报修", HANDLERS)
 
 def _labels() -> dict:
     return {"kinds": KIND_LABELS, "categories": CATEGORY_LABELS, "statuses": STATUS_LABELS,
-            "outcomes": OUTCOME_LABELS, "sla_labels": SLA_LABELS}
+            "outcomes": OUTCOME_LABELS, "sla_labels": SLA_LABELS, "dispatch_modes": dispatch.DISPATCH_LABELS}
 
 
 def _assignees(ticket: Ticket) -> list[Staff]:

@@ -19,6 +19,7 @@ STATUSES = ("submitted", "accepted", "assigned", "in_progress", "resolved", "clo
 OPEN_STATUSES = ("submitted", "accepted", "assigned", "in_progress", "reopened")
 OUTCOMES = ("fixed", "not_fixed", "not_ours")
 PRIORITIES = ("normal", "urgent")
+DISPATCH_MODES = ("assign", "grab", "rotation")  # rotation = 轮派, see app/services/ticket_rotation.py
 
 
 class Ticket(db.Model):
@@ -46,7 +47,7 @@ class Ticket(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(10), default="oa")  # oa | wxa | console
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
-    dispatch_mode: Mapped[str] = mapped_column(String(10), default="assign")  # assign | grab
+    dispatch_mode: Mapped[str] = mapped_column(String(10), default="assign")  # assign | grab | rotation
     sla_due_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
@@ -137,7 +138,7 @@ class RoutingRule(db.Model):
     kind: Mapped[str | None] = mapped_column(String(10))
     category: Mapped[str | None] = mapped_column(String(20))
     building: Mapped[str | None] = mapped_column(String(20))
-    mode: Mapped[str] = mapped_column(String(10), default="assign")  # assign | grab
+    mode: Mapped[str] = mapped_column(String(10), default="assign")  # assign | grab | rotation (轮派)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # the assignee in assign mode
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)

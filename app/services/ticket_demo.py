@@ -42,7 +42,8 @@ def seed_tickets(session: Session, community: Community) -> None:
                                         building=number, mode="assign",
                                         staff_id=staff[username].id if username in staff else None,
                                         position=position))
-        session.add(RoutingRule(community_id=community.id, kind="repair", mode="grab", position=100))
+        # other repairs take turns (轮派) among the repair workers covering the building; none → grab pool
+        session.add(RoutingRule(community_id=community.id, kind="repair", mode="rotation", position=100))
         session.add(RoutingRule(community_id=community.id, kind="complaint", mode="assign",
                                 staff_id=staff["kefu"].id if "kefu" in staff else None, position=101))
     if session.scalar(select(func.count()).select_from(Ticket).where(Ticket.community_id == community.id)):

@@ -1,4 +1,7 @@
-"""Staff side of tickets: routing rules, accept, assign, grab (抢单), progress, resolve, scope and queue."""
+"""Staff side of tickets: routing rules, accept, assign, grab (抢单), progress, resolve, scope and queue.
+
+Routing modes of a rule: assign (a named worker), grab (the pool), rotation (轮派, see ticket_rotation).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from app.services.tickets import (
     MAX_NOTE,
     OUTCOME_LABELS,
     SYSTEM,
+    Actor,
     _event,
     _move,
     add_photo,
@@ -30,6 +34,7 @@ ACCEPTABLE = ("submitted", "reopened")
 ASSIGNABLE = ("submitted", "reopened", "accepted", "assigned", "in_progress")
 GRABBABLE = ("submitted", "reopened", "accepted")
 WORKING = ("accepted", "assigned", "in_progress")
+DISPATCH_LABELS = {"assign": "指派", "grab": "抢单", "rotation": "轮派"}
 
 
 def matching_rule(session: Session, ticket: Ticket) -> RoutingRule | None:
@@ -45,8 +50,11 @@ def matching_rule(session: Session, ticket: Ticket) -> RoutingRule | None:
 
 
 def route(session: Session, ticket: Ticket, *, now: datetime | None = None) -> RoutingRule | None:
-    """Apply the routing rules to a new ticket: a named assignee, or the grab pool; alert staff."""
+    """Apply the routing rules to a new ticket: a named assignee, the grab pool or rotation; alert staff."""
+    from app.services.ticket_rotation import rotate
+
     rule = matching_rule(session, ticket)
+    handed_over = False
     if rule is not None and rule.mode == "assign" and rule.staff_id is not None:
         staff = session.get(Staff, rule.staff_id)
         if staff is not None and staff.active:
@@ -57,8 +65,11 @@ def route(session: Session, ticket: Ticket, *, now: datetime | None = None) -> R
     elif rule is not None and rule.mode == "grab":
         ticket.dispatch_mode = "grab"
         _event(session, ticket, "routed", SYSTEM, note="进入抢单池", data={"rule_id": rule.id}, now=now)
+    elif rule is not None and rule.mode == "rotation":
+        handed_over = rotate(session, ticket, rule, now=now or utcnow())
     session.flush()
-    alert_staff(session, ticket, "urgent" if ticket.priority == "urgent" else "new")
+    if ticket.priority == "urgent" or not handed_over:  # a rotated ticket's worker was alerted by hand_over
+        alert_staff(session, ticket, "urgent" if ticket.priority == "urgent" else "new")
     return rule
 
 
@@ -141,13 +152,19 @@ def assign(session: Session, ticket_id: int, staff: Staff, assignee_id: int, not
         raise ValidationFailed("请选择本小区负责报修的工作人员", code="bad_assignee")
     if ticket.building and not assignee.covers_building(ticket.building):
         raise ValidationFailed(f"{assignee.name}不负责{ticket.building}幢", code="assignee_out_of_scope")
+    return hand_over(session, ticket, assignee, staff_actor(staff), note=_note(note), now=now)
+
+
+def hand_over(session: Session, ticket: Ticket, assignee: Staff, actor: Actor, *, mode: str = "assign",
+              note: str = "", data: dict | None = None, now: datetime) -> Ticket:
+    """Give a ticket to a checked assignee: status assigned, timeline, the resident told, the assignee alerted."""
     if ticket.accepted_at is None:
         ticket.accepted_at = now
     kind = "transferred" if ticket.assignee_id not in (None, assignee.id) and ticket.status in WORKING else "assigned"
     ticket.assignee_id = assignee.id
-    ticket.dispatch_mode = "assign"
-    _move(session, ticket, "assigned", kind, staff_actor(staff), note=_note(note),
-          data={"assignee_id": assignee.id, "assignee": assignee.name}, now=now,
+    ticket.dispatch_mode = mode
+    _move(session, ticket, "assigned", kind, actor, note=note,
+          data={"assignee_id": assignee.id, "assignee": assignee.name, **(data or {})}, now=now,
           tell=f"您的{_short(ticket)}已派给{assignee.name}处理。")
     alert_staff(session, ticket, "assigned")
     return ticket
@@ -247,5 +264,5 @@ def _short(ticket: Ticket) -> str:
     return f"{KIND_LABELS[ticket.kind]}（单号{ticket.number}）"
 
 
-__all__ = ["accept", "assign", "auto_close", "escalate", "get_ticket", "grab", "in_scope", "progress", "queue",
-           "recipients", "resolve", "route", "ticket_for_staff"]
+__all__ = ["accept", "assign", "auto_close", "escalate", "get_ticket", "grab", "hand_over", "in_scope", "progress",
+           "queue", "recipients", "resolve", "route", "ticket_for_staff"]
