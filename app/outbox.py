@@ -130,7 +130,11 @@ def _push(queue: Queue, row: OutboxJob) -> Any:
         "failure_ttl": 7 * 86400,
     }
     if row.retry:
-        options["retry"] = Retry(max=row.retry["max"], interval=row.retry.get("interval", 0))
+        # embedded: each try is a fresh in-process job, so it carries the retries the row has left
+        # (the job can tell whether a failure is final; _retry_in_process gives the next try)
+        left = int(row.retry["max"]) - (0 if queue.is_async else row.attempts)
+        if left >= 1:
+            options["retry"] = Retry(max=left, interval=row.retry.get("interval", 0))
     if queue.is_async:
         options["unique"] = True  # a row re-claimed after a crash is not enqueued a second time
     elif Job.exists(options["job_id"], connection=queue.connection):

@@ -49,10 +49,10 @@ def expire_bindings(session: Session) -> int:
 
 
 def _rq_will_retry() -> bool:
-    """Whether RQ will run this job again if it raises now."""
+    """Whether this job will run again if it raises now: by an RQ worker, or in embedded mode by the
+    outbox (app.outbox gives an in-process job the retries its row has left)."""
     current = get_current_job()
-    # worker_name "sync": embedded mode runs the job in-process, where RQ never retries
-    return current is not None and current.worker_name != "sync" and bool(current.retries_left)
+    return current is not None and bool(current.retries_left)
 
 
 @job

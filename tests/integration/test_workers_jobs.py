@@ -6,6 +6,7 @@ from datetime import UTC, timedelta
 
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
+from sqlalchemy import update
 
 from app.models import Binding, Conversation, Message, OutboxJob
 from app.outbox import enqueue, get_queue
@@ -96,11 +97,35 @@ def test_send_text_when_wechat_is_busy(app, db_session, run_jobs, fake_wechat):
         assert rq_job.retries_left == 2
         assert rq_job.id in ScheduledJobRegistry(queue=get_queue(app, "default")).get_job_ids()
         assert message.delivery == "queued"
-    else:  # embedded mode never retries: the failure is recorded on the message and the row
-        assert message.delivery == "failed"
-        assert message.payload["delivery_error"]["errcode"] == -1
+    else:  # embedded mode: the outbox row waits 10 s for its next try; nothing recorded as failed yet
+        assert message.delivery == "queued"
         row = db_session.get(OutboxJob, outbox_row.id)
-        assert row.status == "failed" and "WeChatError" in row.last_error
+        assert row.status == "pending" and "WeChatError" in row.last_error
+        assert 5 < (row.run_at - utcnow()).total_seconds() <= 10
+
+
+def test_send_text_busy_on_every_try_is_recorded_failed_once_the_retries_are_used(app, db_session, run_jobs,
+                                                                                  fake_wechat):
+    message = _outbound(db_session, "o_qian", "停电通知")
+    fake_wechat.fail_next(SEND_PATH, -1, times=3 * 4)  # 3 client calls per try, 1 try + 3 retries
+    outbox_row = enqueue(db_session, "workers.jobs.send_text", "o_qian", message.content, message.id,
+                         retries=SEND_RETRY)
+    db_session.commit()
+    run_jobs()
+    if app.config["REDIS_URL"]:  # RQ's scheduler owns the retries (10, 30, 60 s): checked above
+        assert _rq_job(app, db_session, outbox_row).retries_left == 2
+        return
+    for _ in range(3):  # embedded: make each next try due now instead of waiting for it
+        db_session.expire_all()
+        assert db_session.get(Message, message.id).delivery == "queued"
+        db_session.execute(update(OutboxJob).where(OutboxJob.id == outbox_row.id).values(run_at=utcnow()))
+        db_session.commit()
+        run_jobs()
+    db_session.expire_all()
+    row = db_session.get(OutboxJob, outbox_row.id)
+    assert row.status == "failed" and row.attempts == 4
+    assert db_session.get(Message, message.id).delivery == "failed"
+    assert len(fake_wechat.calls_to(SEND_PATH)) == 12
 
 
 def test_send_text_without_a_message_row_still_sends(app, db_session, run_jobs, fake_wechat):
