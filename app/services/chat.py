@@ -75,12 +75,14 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     touch_inbound(conversation, now)
     text = _bare((text or "")[:MAX_TEXT])
     resident = _resident(session, conversation)
-    handoff = escalations.intercept(session, conversation, text, now)  # staff hold it, safety, handoff
+    # parsed once for the whole turn; a conversation staff hold is only parsed if the bot answers it
+    parsed = None if conversation.state in escalations.STAFF_HELD else _parse(text, now)
+    handoff = escalations.intercept(session, conversation, text, now, parsed=parsed)  # staff, safety, handoff
     if handoff is not None:
         word = escalations.safety_word(text)
         if word:  # a trapped lift or a gas smell is also an urgent repair for dispatch
             ticket_chat.open_urgent_ticket(session, conversation, resident, word=word, text=text,
-                                           parsed=_parse(text, now), now=now, env=env or ChatEnv())
+                                           parsed=parsed or _parse(text, now), now=now, env=env or ChatEnv())
         session.flush()
         return handoff
     flow = (conversation.dialog or {}).get("flow")
@@ -95,7 +97,7 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     if resident is None and _CODE.match(text):
         return _confirm_code(session, conversation, _CODE.match(text).group(1))
 
-    reply = _answer(session, conversation, text, resident, now, env or ChatEnv())
+    reply = _answer(session, conversation, text, resident, now, env or ChatEnv(), parsed)
     session.flush()
     return reply
 
@@ -118,9 +120,9 @@ def _address(resident: Resident | None) -> str:
 
 
 def _answer(session: Session, conversation: Conversation, text: str, resident: Resident | None,
-            now: datetime, env: ChatEnv) -> str:
+            now: datetime, env: ChatEnv, parsed=None) -> str:
     """The general answer: an open or new dialog flow, greeting, hand-over to a person, or the help menu."""
-    parsed = _parse(text, now)
+    parsed = parsed if parsed is not None else _parse(text, now)
     if parsed is not None:
         set_dialog(conversation, last_intent={"intent": parsed.intent,
                                               "confidence": round(float(parsed.confidence), 3),

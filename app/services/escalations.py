@@ -56,6 +56,7 @@ SATISFACTION_QUESTION = "您的问题已处理完毕。请问您对本次服务�
 SATISFACTION_WORDS = {"1": 1, "满意": 1, "2": 2, "一般": 2, "3": 3, "不满意": 3}
 SATISFACTION_THANKS = "感谢您的评价！还有其他需要随时发消息给我。"
 STATE_FOR = {"waiting": "waiting_for_staff", "with_staff": "with_staff", "resolved": "resolved"}
+STAFF_HELD = ("waiting_for_staff", "with_staff")  # conversation states in which the bot stays silent
 
 
 # --- triggers (called by the chat core) -------------------------------------------------------------
@@ -71,7 +72,7 @@ def intercept(session: Session, conversation: Conversation, text: str, now: date
     """Run before the bot: a reply (or SILENT) when escalation decides, None to let the bot answer."""
     set_dialog(conversation, turn=int((conversation.dialog or {}).get("turn") or 0) + 1)  # for fallback()
     word = safety_word(text)
-    if conversation.state in ("waiting_for_staff", "with_staff"):
+    if conversation.state in STAFF_HELD:
         open_one = open_escalation(session, conversation.id)
         if open_one is None:  # state left behind by a deleted row: give the bot back
             conversation.state = "bot"
