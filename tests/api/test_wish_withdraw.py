@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -11,33 +10,6 @@ from app.models.wishes import Wish
 from app.services import wish_review, wishes
 
 TOLD = "已由提出的邻居撤回"
-
-
-@pytest.fixture
-def community(make_community):
-    return make_community("和睦新村", kind="old_neighbourhood")
-
-
-@pytest.fixture
-def wang(make_resident, db_session, login, community):
-    """王阿姨 of 3幢2单元1201, the author of the wishes below; returns her auth headers."""
-    make_resident("3", "2", "1201", name="王阿姨", wxa_openid="wxa_wang", community=community)
-    db_session.commit()
-    return login("wang")
-
-
-@pytest.fixture
-def zhao(make_resident, db_session, login, community, wang):
-    make_resident("5", "1", "101", name="赵大爷", wxa_openid="wxa_zhao", community=community)
-    db_session.commit()
-    return login("zhao")
-
-
-@pytest.fixture
-def committee(make_staff, community, db_session):
-    staff = make_staff("committee", community=community)
-    db_session.commit()
-    return staff
 
 
 def _create(client, headers, **body) -> dict:

@@ -5,40 +5,12 @@ from __future__ import annotations
 import re
 import threading
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Community
 from app.models.wishes import FacilityItem, Wish, WishFollower, WishSupport
 from app.services import wish_review, wishes
-
-
-@pytest.fixture
-def community(make_community):
-    return make_community("和睦新村", kind="old_neighbourhood")
-
-
-@pytest.fixture
-def wang(make_resident, db_session, login, community):
-    """王阿姨 of 3幢2单元1201 signed in to the mini-program; returns her auth headers."""
-    make_resident("3", "2", "1201", name="王阿姨", wxa_openid="wxa_wang", community=community)
-    db_session.commit()
-    return login("wang")
-
-
-@pytest.fixture
-def zhao(make_resident, db_session, login, community, wang):
-    make_resident("5", "1", "101", name="赵大爷", wxa_openid="wxa_zhao", community=community)
-    db_session.commit()
-    return login("zhao")
-
-
-@pytest.fixture
-def committee(make_staff, community, db_session):
-    staff = make_staff("committee", community=community)
-    db_session.commit()
-    return staff
 
 
 def _create(client, headers, **body):
