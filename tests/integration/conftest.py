@@ -10,3 +10,13 @@ from wechat_post import WeChatServer
 def wx(client, app):
     """Signed posts to /wechat through the test client (wx.say(openid, text) -> the reply)."""
     return WeChatServer(client, app.config["WECHAT_TOKEN"])
+
+
+@pytest.fixture
+def wecom(app):
+    """WeChat Work configured for one test (the fake answers it), then unconfigured again."""
+    app.config.update(WECOM_CORP_ID="corp", WECOM_SECRET="secret", WECOM_AGENT_ID="1000002")
+    app.extensions.get("wechat_clients", {}).pop("wecom", None)
+    yield
+    app.config.update(WECOM_CORP_ID=None, WECOM_SECRET=None, WECOM_AGENT_ID=None)
+    app.extensions.get("wechat_clients", {}).pop("wecom", None)

@@ -6,7 +6,6 @@ import threading
 from contextlib import nullcontext
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -105,16 +104,6 @@ def test_no_eligible_worker_opens_the_grab_pool(db_session, make_resident, make_
     assert _alerts(db_session, ticket.id) == ["new"]  # like any pool ticket: staff covering 3幢 hear of it
     dispatch.grab(db_session, ticket.id, clerk)
     assert ticket.assignee_id == clerk.id and ticket.status == "assigned"
-
-
-@pytest.fixture
-def wecom(app):
-    """WeChat Work configured for one test (the fake answers it), then unconfigured again."""
-    app.config.update(WECOM_CORP_ID="corp", WECOM_SECRET="secret", WECOM_AGENT_ID="1000002")
-    app.extensions.get("wechat_clients", {}).pop("wecom", None)
-    yield
-    app.config.update(WECOM_CORP_ID=None, WECOM_SECRET=None, WECOM_AGENT_ID=None)
-    app.extensions.get("wechat_clients", {}).pop("wecom", None)
 
 
 def test_the_rotated_worker_hears_what_an_explicit_assignment_says(db_session, make_resident, make_staff, run_jobs,

@@ -134,16 +134,6 @@ def test_staff_scope_limits_what_they_see(db_session, make_resident, make_staff)
         dispatch.accept(db_session, ticket.id, doctor)
 
 
-@pytest.fixture
-def wecom(app):
-    """WeChat Work configured for one test (the fake answers it), then unconfigured again."""
-    app.config.update(WECOM_CORP_ID="corp", WECOM_SECRET="secret", WECOM_AGENT_ID="1000002")
-    app.extensions.get("wechat_clients", {}).pop("wecom", None)
-    yield
-    app.config.update(WECOM_CORP_ID=None, WECOM_SECRET=None, WECOM_AGENT_ID=None)
-    app.extensions.get("wechat_clients", {}).pop("wecom", None)
-
-
 def test_sla_breach_escalates_once_to_supervisors(app, db_session, make_resident, make_staff, run_jobs,
                                                   fake_wechat, wecom):
     from workers.ticket_jobs import check_sla
