@@ -1,4 +1,4 @@
-"""Fixtures shared by the integration tests that talk to /wechat as WeChat would."""
+"""Fixtures shared by the integration tests: signed posts to /wechat (wx) and WeChat Work switched on (wecom)."""
 
 from __future__ import annotations
 
