@@ -176,10 +176,18 @@ def _review(turn: Turn) -> str | None:
 
 def _duplicate_prompt(turn: Turn) -> str:
     ticket = turn.session.get(Ticket, turn.slots["duplicate_of"])
-    when = to_local(ticket.created_at).strftime("%H:%M") if ticket else ""
-    return (f"{ticket.place}的{CATEGORY_LABELS.get(ticket.category, '')}问题，今天{when}已有邻居反映过了"
+    label = CATEGORY_LABELS.get(ticket.category, "")
+    what = f"{ticket.place}的问题" if label and label in ticket.place else f"{ticket.place}的{label}问题"
+    return (f"{what}，{_day_and_time(to_local(ticket.created_at), turn.now)}已有邻居反映过了"
             f"（单号{ticket.number}，{STATUS_LABELS[ticket.status]}）。\n"
             "回复“关注”加入这张单子，进度会同步通知您；回复“新报”仍单独提交。")
+
+
+def _day_and_time(when: datetime, now: datetime) -> str:
+    """今天 09:30 / 昨天 23:52 / 11月20日 08:00, by the resident's calendar day."""
+    days = (now.date() - when.date()).days
+    day = {0: "今天", 1: "昨天"}.get(days, f"{when.month}月{when.day}日")
+    return f"{day}{when:%H:%M}"
 
 
 def _duplicate_step(flow_name: str):

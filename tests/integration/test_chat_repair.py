@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +12,8 @@ from wechat_post import text_xml
 from app.extensions import db
 from app.models import Conversation
 from app.models.tickets import Ticket, TicketFollower
-from app.services import dialog
+from app.services import dialog, parking_chat
+from app.timeutil import to_local, utcnow
 
 
 @pytest.fixture
@@ -169,6 +170,7 @@ def test_a_second_report_of_the_same_shared_problem_offers_to_follow(wx, wang, m
     offer = wx.say("o_zhao", "3幢电梯又坏了")
     [first] = _tickets()
     assert "已有邻居反映过了" in offer and first.number in offer
+    assert offer.startswith("3幢 电梯的问题，今天")  # the place already says 电梯: not 电梯的电梯问题
     assert wx.say("o_zhao", "关注").startswith(f"已为您关注单号{first.number}")
     assert len(_tickets()) == 1
     assert db.session.scalar(select(func.count()).select_from(TicketFollower)) == 1
@@ -198,3 +200,27 @@ def test_a_trapped_lift_is_an_urgent_escalation_and_an_urgent_repair_once(wx, wa
 def test_someone_fainting_is_escalated_but_is_not_a_repair(wx, wang):
     assert "120" in wx.say("o_wang", "楼下有人晕倒了")
     assert _tickets() == []
+
+
+def test_a_question_on_the_side_is_answered_and_the_open_report_waits(wx, wang):
+    asked = wx.say("o_wang", "水管漏水了")
+    assert "具体在哪里" in asked
+    aside = wx.say("o_wang", "30幢还有临时车位吗")  # parking is answered at once; the report stays open
+    assert aside == f"{parking_chat.NO_ZONES}\n\n{dialog.core.PENDING_HINT}"
+    confirm = wx.say("o_wang", "我家")  # the report picks up where it was
+    assert "地点：3幢2单元1201" in confirm
+    wx.say("o_wang", "确认")
+    assert [t.category for t in _tickets()] == ["water"]
+
+
+def test_a_shared_problem_reported_yesterday_says_yesterday(wx, wang, make_resident, db_session):
+    make_resident("3", "1", "101", name="赵大爷", openid="o_zhao")
+    db_session.commit()
+    wx.say("o_wang", "3号楼电梯坏了")
+    wx.say("o_wang", "确认")
+    [first] = _tickets()
+    midnight = to_local(utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
+    first.created_at = (midnight - timedelta(minutes=1)).astimezone(UTC).replace(tzinfo=None)  # 23:59 yesterday
+    db.session.commit()
+    offer = wx.say("o_zhao", "3幢电梯又坏了")
+    assert offer.startswith("3幢 电梯的问题，昨天23:59") and first.number in offer
