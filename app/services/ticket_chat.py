@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Conversation, Resident
@@ -161,17 +161,27 @@ def _review(turn: Turn) -> str | None:
     if loc.get("room") or not loc.get("building") or turn.slots.get("urgent"):
         return None
     since = to_naive_utc(turn.now) - DUPLICATE_WINDOW
-    existing = turn.session.scalar(
-        select(Ticket).where(Ticket.community_id == turn.resident.community_id, Ticket.building == loc["building"],
-                             Ticket.room.is_(None), Ticket.category == turn.slots["category"],
-                             Ticket.kind == turn.slots["kind"], Ticket.status.in_(OPEN_STATUSES),
-                             Ticket.created_at >= since)
-        .order_by(Ticket.id.desc()).limit(1))
+    query = select(Ticket).where(Ticket.community_id == turn.resident.community_id, Ticket.building == loc["building"],
+                                 Ticket.room.is_(None), Ticket.category == turn.slots["category"],
+                                 Ticket.kind == turn.slots["kind"], Ticket.status.in_(OPEN_STATUSES),
+                                 Ticket.created_at >= since)
+    unit = loc.get("unit") or _own_unit(turn.resident, loc["building"])
+    if unit:  # each 单元 has its own lift and stairwell: another unit's report is another problem
+        query = query.where(or_(Ticket.unit.is_(None), Ticket.unit == str(unit)))
+    existing = turn.session.scalar(query.order_by(Ticket.id.desc()).limit(1))
     if existing is None:
         return None
     turn.slots["duplicate_of"] = existing.id
     turn.goto("duplicate")
     return _duplicate_prompt(turn)
+
+
+def _own_unit(resident: Resident, building: str) -> str | None:
+    """The resident's own 单元 when they report something in their own building without naming one."""
+    household = resident.household
+    if household is None or household.unit.building.number != str(building):
+        return None
+    return household.unit.number
 
 
 def _duplicate_prompt(turn: Turn) -> str:

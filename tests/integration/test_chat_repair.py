@@ -224,3 +224,19 @@ def test_a_shared_problem_reported_yesterday_says_yesterday(wx, wang, make_resid
     db.session.commit()
     offer = wx.say("o_zhao", "3幢电梯又坏了")
     assert offer.startswith("3幢 电梯的问题，昨天23:59") and first.number in offer
+
+
+def test_another_units_report_is_not_offered_as_the_same_problem(wx, wang, make_resident, db_session):
+    make_resident("5", "2", "201", name="钱阿姨", openid="o_qian")
+    make_resident("5", "3", "301", name="孙大爷", openid="o_sun")
+    make_resident("5", "2", "601", name="李叔", openid="o_li")
+    db_session.commit()
+    assert "地点：5幢2单元" in wx.say("o_qian", "5幢2单元楼道灯不亮了")
+    wx.say("o_qian", "确认")
+    [first] = _tickets()
+    assert first.unit == "2"
+    other_unit = wx.say("o_sun", "5幢楼道灯不亮了")  # 3单元's stairwell is another problem
+    assert "已有邻居反映过了" not in other_unit and "确认" in other_unit
+    wx.say("o_sun", "取消")
+    same_unit = wx.say("o_li", "5幢楼道灯不亮了")  # a neighbour in 2单元 is offered to follow
+    assert "已有邻居反映过了" in same_unit and first.number in same_unit
