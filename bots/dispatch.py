@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import AppError
+from app.models import Conversation, Message
 from app.outbox import enqueue
 from app.services.conversations import (
     forget_inbound,
@@ -75,12 +76,8 @@ def answer(session: Session, inbound: Inbound, budget_ms: int, conn: redis.Redis
 
 
 def _handle(session: Session, inbound: Inbound, budget_ms: int) -> str | None:
-    conversation = get_conversation(session, inbound.channel, inbound.openid)
-    message = new_inbound(session, conversation, msg_type=inbound.msg_type[:20], dedup_key=inbound.dedup_key,
-                          content=inbound.text, wechat_msg_id=inbound.field("MsgId")[:64] or None,
-                          payload=inbound.data)
+    conversation, message = _begin(session, inbound)
     inbound.conversation = conversation
-    touch_inbound(conversation, inbound.now)
     spec = lookup(inbound)
     if spec.defer(budget_ms, inbound.text):
         session.add(message)
@@ -102,15 +99,21 @@ def _handle(session: Session, inbound: Inbound, budget_ms: int) -> str | None:
 
 def _store_only(session: Session, inbound: Inbound, reply: str) -> str:
     """Log the message with a reply and nothing else (after a handler refused it)."""
+    _conversation, message = _begin(session, inbound)
+    message.reply = reply
+    session.add(message)
+    session.commit()
+    return reply
+
+
+def _begin(session: Session, inbound: Inbound) -> tuple[Conversation, Message]:
+    """The sender's conversation, touched, and the inbound message to store (not yet in the session)."""
     conversation = get_conversation(session, inbound.channel, inbound.openid)
     touch_inbound(conversation, inbound.now)
     message = new_inbound(session, conversation, msg_type=inbound.msg_type[:20], dedup_key=inbound.dedup_key,
                           content=inbound.text, wechat_msg_id=inbound.field("MsgId")[:64] or None,
                           payload=inbound.data)
-    message.reply = reply
-    session.add(message)
-    session.commit()
-    return reply
+    return conversation, message
 
 
 def _run(func, inbound: Inbound) -> str | None:
