@@ -141,8 +141,10 @@ def _answer(session: Session, conversation: Conversation, text: str, resident: R
         return f"{name}您好！我是小区的邻里助手，有什么可以帮您？\n\n{help_menu(resident)}"
     if intent == "human":
         return HUMAN_REPLY
-    wish_answer = wish_chat.answer_by_words(session, resident, text) if intent in (None, "out_of_scope") else None
-    if wish_answer is not None:  # 我的心愿有进展吗, 心愿排行榜
+    unsure = parsed is None or float(parsed.confidence) < dialog.START_CONFIDENCE
+    wish_answer = wish_chat.answer_by_words(session, resident, text) \
+        if intent in (None, "out_of_scope") or unsure else None
+    if wish_answer is not None:  # 我的心愿有进展吗, 心愿排行榜, 撤回我提的心愿 (parsed as a weak ticket_status)
         return wish_answer
     return escalations.fallback(session, conversation, text, now) or help_menu(resident)
 

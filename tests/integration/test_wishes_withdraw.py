@@ -136,3 +136,12 @@ def test_status_reply_names_the_reason(db_session, people):
     wish = wishes.create_wish(db_session, wang, title="篮球场")
     wish_withdraw.withdraw(db_session, wish.id, wang, "started")
     assert "「篮球场」已撤回，1人支持（已在建设）" in wish_chat.status_reply(db_session, wang)
+
+
+def test_chat_understands_the_withdrawal_however_the_parser_leans(wx, db_session, people):
+    """撤回我提的心愿 parses as a weak ticket_status (0.43): the wish words still decide."""
+    wang, _, _ = people
+    wish = wishes.create_wish(db_session, wang, title="乒乓球桌")
+    db_session.commit()
+    listed = wx.say("o_0", "撤回我提的心愿")
+    assert f"编号{wish.id}" in listed and "乒乓球桌" in listed

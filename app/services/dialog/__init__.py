@@ -10,6 +10,7 @@ from app.services.dialog.core import (
     IDLE_MINUTES,
     MAX_REASKS,
     NO_WORDS,
+    START_CONFIDENCE,
     YES_WORDS,
     Flow,
     Slot,
@@ -22,6 +23,6 @@ from app.services.dialog.core import (
     respond,
 )
 
-__all__ = ["CANCEL_WORDS", "FLOW_MODULES", "IDLE_MINUTES", "MAX_REASKS", "NO_WORDS", "YES_WORDS", "Flow", "Slot",
-           "Turn", "active_flow", "end", "flows", "register",
-           "register_answer", "respond"]
+__all__ = ["CANCEL_WORDS", "FLOW_MODULES", "IDLE_MINUTES", "MAX_REASKS", "NO_WORDS", "START_CONFIDENCE",
+           "YES_WORDS", "Flow", "Slot", "Turn", "active_flow", "end", "flows", "register", "register_answer",
+           "respond"]
