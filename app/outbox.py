@@ -107,15 +107,18 @@ def _settle(job_id: int, status: str, error: str | None = None) -> None:
     _settle_many([job_id], status, error)
 
 
-def _settle_many(job_ids: list[int], status: str, error: str | None = None) -> None:
-    """Record one outcome for several rows in one statement."""
+def _settle_many(job_ids: list[int], status: str, error: str | None = None, run_at: datetime | None = None) -> None:
+    """Record one outcome for several rows in one statement (run_at: when a retry is due)."""
     if not job_ids:
         return
+    values = {"status": status, "last_error": (error or None) and error[:1000]}
+    if run_at is not None:
+        values["run_at"] = run_at
     with Session(db.engine) as s:
         s.execute(
             update(OutboxJob)
             .where(OutboxJob.id.in_(job_ids), OutboxJob.status == "relaying")
-            .values(status=status, last_error=(error or None) and error[:1000])
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         s.commit()
@@ -163,13 +166,7 @@ def _retry_in_process(row: OutboxJob, rq_job: Any, error: str) -> bool:
     rq_job.delete()
     log.warning("outbox job %s (%s) failed in-process, try %d again in %ss: %s",
                 row.id, row.func, tries + 1, wait, error.splitlines()[-1] if error else "")
-    with Session(db.engine) as s:
-        s.execute(
-            update(OutboxJob).where(OutboxJob.id == row.id, OutboxJob.status == "relaying")
-            .values(status="pending", run_at=utcnow() + timedelta(seconds=float(wait)), last_error=error[-1000:])
-            .execution_options(synchronize_session=False)
-        )
-        s.commit()
+    _settle_many([row.id], "pending", error[-1000:], run_at=utcnow() + timedelta(seconds=float(wait)))
     return True
 
 
