@@ -27,6 +27,7 @@ from app.timeutil import utcnow
 log = logging.getLogger(__name__)
 QUEUES = ("high", "default", "low")
 STUCK_AFTER = timedelta(minutes=5)
+MAX_ROUNDS = 100  # a pass ends even if jobs keep enqueuing immediate follow-ups of themselves
 _local = threading.local()
 
 
@@ -68,7 +69,21 @@ def _retry_spec(retries: Retry | dict | None) -> dict | None:
     return {"max": int(retries["max"]), "interval": retries.get("interval", 0)}
 
 
-def _claim(app: Flask, limit: int) -> list[OutboxJob]:
+class _Pass:
+    """What one relay pass has done, so that it never takes the same work twice.
+
+    horizon: the highest outbox id when the pass began. A row created during the pass with a
+    run_at (a job that deferred itself, or scheduled a follow-up) waits for the next pass, even
+    when its time has already come; a row created without one (a job's immediate follow-up) runs.
+    retried: rows this pass gave back for another try (in-process retries); they wait likewise.
+    """
+
+    def __init__(self) -> None:
+        self.horizon: int | None = None
+        self.retried: set[int] = set()
+
+
+def _claim(app: Flask, limit: int, this_pass: _Pass | None = None) -> list[OutboxJob]:
     """Mark due pending rows as relaying and return detached copies of them.
 
     Each row is taken with a conditional UPDATE (status and enqueued_at unchanged since we read
@@ -76,13 +91,20 @@ def _claim(app: Flask, limit: int) -> list[OutboxJob]:
     """
     now = utcnow()
     embedded = not app.config.get("REDIS_URL")
+    this_pass = this_pass or _Pass()
     with Session(db.engine, expire_on_commit=False) as s:
+        if this_pass.horizon is None:
+            this_pass.horizon = s.scalar(select(func.max(OutboxJob.id))) or 0
         due = or_(OutboxJob.run_at.is_(None), OutboxJob.run_at <= now)
         waiting = OutboxJob.status == "pending"
         if embedded:
             waiting = waiting & due  # no scheduler in embedded mode: hold future jobs here
         stuck = (OutboxJob.status == "relaying") & (OutboxJob.enqueued_at < now - STUCK_AFTER)
-        query = select(OutboxJob).where(or_(waiting, stuck)).order_by(OutboxJob.id).limit(limit)
+        fresh = or_(OutboxJob.id <= this_pass.horizon, OutboxJob.run_at.is_(None))
+        query = select(OutboxJob).where(or_(waiting, stuck), fresh)
+        if this_pass.retried:
+            query = query.where(OutboxJob.id.not_in(this_pass.retried))
+        query = query.order_by(OutboxJob.id).limit(limit)
         if s.bind.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = s.scalars(query).all()
@@ -143,10 +165,11 @@ def _push(queue: Queue, row: OutboxJob) -> Any:
     elif Job.exists(options["job_id"], connection=queue.connection):
         # embedded: a row re-claimed as stuck while its job still runs (or ran) in this process
         raise DuplicateJobError(options["job_id"])
-    if queue.is_async:
-        if row.run_at is not None and row.run_at > utcnow():
-            # run_at is naive UTC; RQ reads naive datetimes as local time
-            return queue.enqueue_at(row.run_at.replace(tzinfo=UTC), row.func, *row.args, **row.kwargs, **options)
+    if queue.is_async and row.run_at is not None:
+        # Through RQ's scheduler even when the time has passed: a job that deferred itself to a past
+        # time then waits for the scheduler's next tick instead of looping through the worker.
+        # run_at is naive UTC; RQ reads naive datetimes as local time.
+        return queue.enqueue_at(row.run_at.replace(tzinfo=UTC), row.func, *row.args, **row.kwargs, **options)
     return queue.enqueue(row.func, *row.args, **row.kwargs, **options)
 
 
@@ -181,26 +204,28 @@ def relay(app: Flask | None = None, limit: int = 200) -> int:
     if getattr(_local, "active", False):
         return 0  # a job run synchronously inside a relay committed: the outer loop picks it up
     _local.active = True
-    done = 0
+    done, this_pass = 0, _Pass()
     try:
-        while True:
-            claimed = _claim(app, limit)
+        for _ in range(MAX_ROUNDS):
+            claimed = _claim(app, limit, this_pass)
             if not claimed:
                 return done
             enqueued: list[int] = []
             try:
-                redis_down = _relay_batch(app, claimed, enqueued)
+                redis_down = _relay_batch(app, claimed, enqueued, this_pass.retried)
             finally:  # one statement per batch; a crash before it only means a harmless re-claim
                 _settle_many(enqueued, "enqueued")
             done += len(enqueued)
             if redis_down:
                 return done
+        log.warning("outbox relay: stopped after %d rounds; the next pass goes on", MAX_ROUNDS)
+        return done
     finally:
         _local.active = False
 
 
-def _relay_batch(app: Flask, claimed: list[OutboxJob], enqueued: list[int]) -> bool:
-    """Push one claimed batch, appending pushed ids to enqueued; True if it stopped on a Redis error."""
+def _relay_batch(app: Flask, claimed: list[OutboxJob], enqueued: list[int], retried: set[int]) -> bool:
+    """Push one claimed batch, noting pushed and retried ids; True if it stopped on a Redis error."""
     for index, row in enumerate(claimed):
         queue = get_queue(app, row.queue)
         try:
@@ -221,6 +246,7 @@ def _relay_batch(app: Flask, claimed: list[OutboxJob], enqueued: list[int]) -> b
         if not queue.is_async and rq_job.is_failed:  # embedded: it ran in-process and raised
             error = _failure_text(rq_job)
             if _retry_in_process(row, rq_job, error):
+                retried.add(row.id)
                 continue
             log.error("outbox job %s (%s) failed in-process: %s", row.id, row.func, error)
             _settle(row.id, "failed", error[-1000:])

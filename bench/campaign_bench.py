@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from datetime import datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/lin_k"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/10"
-DAYTIME = datetime(2026, 11, 25, 2, 0)  # 10:00 in Asia/Shanghai (naive UTC)
 AUDIENCE = "age>=18 AND NOT tag:moved_out"
 REALISTIC = "building:30 AND (age>=60 OR health:red) AND NOT tag:moved_out"
 
@@ -48,7 +48,6 @@ def build_app(db_url: str, redis_url: str, fake_url: str, concurrency: int | Non
     config.CHECK_MIGRATIONS = False
     config.EMBEDDED_WORKER = False
     config.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 4}
-    config.FIXED_NOW = DAYTIME  # quiet hours would hold the batches from 22:00 to 07:00
     if concurrency:
         config.CAMPAIGN_CONCURRENCY = concurrency
     if batch:
@@ -209,7 +208,7 @@ def run_campaign(app, cid: int, *, per_message: bool, limit_s: float | None) -> 
             s.execute(update(Campaign).where(Campaign.id == campaign.id).values(status="scheduled"))
             enqueue(s, svc.START_JOB, campaign.id, per_message=True)
         else:
-            svc.schedule(s, cid, campaign.id, now=DAYTIME)
+            svc.schedule(s, cid, campaign.id)
         s.commit()
         cancelled = False
         while True:
@@ -313,6 +312,20 @@ def main() -> None:
                 p.kill()
 
 
+def daytime() -> None:
+    """Quiet hours (22:00-07:00) would hold the batches: every bench process runs in today's daytime,
+    moving the one clock with time-machine (as the tests do) when the bench starts at night."""
+    import time_machine
+
+    from app.services.notify import in_quiet_hours
+    from app.timeutil import SHANGHAI, local_now
+
+    here = local_now()
+    if in_quiet_hours(here):
+        time_machine.travel(datetime.combine(here.date(), dtime(10, 0), SHANGHAI), tick=True).start()
+
+
 if __name__ == "__main__":
     threading.current_thread().name = "bench"
+    daytime()
     main()

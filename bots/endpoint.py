@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from xml.parsers.expat import ExpatError
 
 from flask import Blueprint, Response, current_app, request
@@ -14,7 +13,7 @@ from wechatpy.replies import TextReply
 
 from app.extensions import db
 from app.redis_conn import get_redis
-from app.timeutil import SHANGHAI
+from app.timeutil import local_now
 from bots.dispatch import answer
 from bots.registry import BadInbound, Inbound
 from bots.security import (
@@ -94,7 +93,7 @@ def _parse(text: str) -> Inbound:
         message = parse_message(text)
         if message is None:
             raise BadInbound("empty")
-        return Inbound.from_fields(message._data, channel=CHANNEL, now=datetime.now(UTC).astimezone(SHANGHAI))
+        return Inbound.from_fields(message._data, channel=CHANNEL, now=local_now())
     except _PARSE_ERRORS as exc:
         raise bad_xml(f"{type(exc).__name__}: {exc}"[:200]) from exc
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import time
 
 import redis
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from app.errors import AppError, BadRequest, Forbidden
+from app.timeutil import unix_seconds
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def check_timestamp(timestamp: str, window: int, now: float | None = None) -> in
     if not timestamp.isdigit() or len(timestamp) > 12:
         raise bad_signature("timestamp missing or not a number")
     value = int(timestamp)
-    now = time.time() if now is None else now
+    now = unix_seconds() if now is None else now
     if abs(now - value) > window:
         raise bad_signature(f"timestamp {value} outside ±{window}s")
     return value

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass, field
 
 import click
@@ -16,6 +15,7 @@ from wechatpy.crypto import WeChatCrypto
 
 from app.extensions import db
 from app.models import Resident
+from app.timeutil import unix_seconds
 
 DEFAULT_URL = "http://127.0.0.1:5000/wechat"
 ACCOUNT = "gh_linli_sim"
@@ -60,7 +60,7 @@ class WeChatSimulator:
 
     def post(self, xml: str) -> requests.Response:
         """Sign (and in safe mode encrypt) one message and post it."""
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
+        timestamp, nonce = str(int(unix_seconds())), secrets.token_hex(8)
         params = {"timestamp": timestamp, "nonce": nonce, "signature": sign(self.token, timestamp, nonce)}
         body = xml
         if self.aes_key:
@@ -85,12 +85,12 @@ class WeChatSimulator:
 
     def say(self, openid: str, text: str) -> str:
         """Send a text message and return the reply."""
-        xml = text_xml(openid, text, created=int(time.time()), msg_id=secrets.randbits(62))
+        xml = text_xml(openid, text, created=int(unix_seconds()), msg_id=secrets.randbits(62))
         return self.reply_text(self.post(xml))
 
     def event(self, openid: str, event: str, key: str = "") -> str:
         """Send an event and return the reply."""
-        return self.reply_text(self.post(event_xml(openid, event, created=int(time.time()), key=key)))
+        return self.reply_text(self.post(event_xml(openid, event, created=int(unix_seconds()), key=key)))
 
     def _crypto(self) -> WeChatCrypto:
         return WeChatCrypto(self.token, self.aes_key, self.app_id)

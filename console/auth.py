@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
@@ -14,6 +13,7 @@ from app.errors import Forbidden, Unauthorized
 from app.extensions import db
 from app.models import Staff
 from app.services.staff import authenticate
+from app.timeutil import unix_seconds
 from console import ratelimit
 from console.blueprint import bp
 from console.csrf import check_csrf, csrf_token, rotate_token
@@ -44,7 +44,7 @@ def load_staff() -> ResponseReturnValue | None:
     staff_id = session.get(SESSION_STAFF)
     if staff_id is not None:
         staff = db.session.get(Staff, staff_id)
-        age = time.time() - float(session.get(SESSION_LOGIN_AT) or 0)
+        age = unix_seconds() - float(session.get(SESSION_LOGIN_AT) or 0)
         if staff is None or not staff.active:
             _end_session("该账号已停用，请联系管理员")
         elif age > SESSION_MAX_AGE_SECONDS:
@@ -121,7 +121,7 @@ def login():
     ratelimit.clear_failures(app, username, ip)
     session.clear()  # nothing from before the login survives it
     session[SESSION_STAFF] = staff.id
-    session[SESSION_LOGIN_AT] = int(time.time())
+    session[SESSION_LOGIN_AT] = int(unix_seconds())
     rotate_token()
     return redirect(next_url or url_for("console.dashboard"), code=303)
 

@@ -188,8 +188,7 @@ def send_batch(session: Session, campaign_id: int, lo: int, hi: int) -> dict[str
         return {"skipped": skip_queued(session, campaign_id, lo, hi)}
     if campaign.status != "sending":
         return {}
-    # FIXED_NOW (naive UTC; tests and demos only) pins the clock the quiet-hours rule reads.
-    later = defer_for_quiet_hours(app.config.get("FIXED_NOW") or utcnow(), urgent=campaign.urgent)
+    later = defer_for_quiet_hours(utcnow(), urgent=campaign.urgent)
     if later is not None:  # the fan-out ran into 22:00: the rest waits for the morning
         enqueue(session, BATCH_JOB, campaign_id, lo, hi, queue="low", run_at=later)
         return {"deferred": 1}

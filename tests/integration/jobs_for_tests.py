@@ -10,13 +10,16 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Community
+from app.outbox import enqueue
 from app.redis_conn import make_redis
+from app.timeutil import utcnow
 from workers.context import job
 
 
@@ -24,6 +27,14 @@ from workers.context import job
 def record(session: Session, tag: str) -> str:
     """Leave one row whose city is tag (one row per run)."""
     session.add(Community(name=f"run-{uuid.uuid4().hex}", city=tag[:50]))
+    return tag
+
+
+@job
+def defer_into_the_past(session: Session, tag: str) -> str:
+    """Record a run, then ask to run again an hour ago: a deferral whose time has already come."""
+    session.add(Community(name=f"run-{uuid.uuid4().hex}", city=tag[:50]))
+    enqueue(session, "jobs_for_tests.defer_into_the_past", tag, run_at=utcnow() - timedelta(hours=1))
     return tag
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 import pytest
+from clock import local_to_utc
 from sqlalchemy import func, insert, select, update
 
 from app.errors import Conflict, ValidationFailed
@@ -16,25 +17,22 @@ from app.services import campaigns as svc
 from app.services.audience import AudienceError
 from app.services.notify import set_preferences
 from app.services.tags import refresh_all
-from app.timeutil import to_local, utcnow
+from app.timeutil import local_now, utcnow
 from app.wechat import oa_client, wxa_client
 from workers.campaign_jobs import send_batch, start_campaign
 
-DAYTIME = datetime(2026, 11, 25, 2, 0)  # 10:00 in Asia/Shanghai
-NIGHT = datetime(2026, 11, 25, 15, 30)  # 23:30
 _seq = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def daytime(app):
-    """Pin the quiet-hours clock of the batch jobs to 10:00, and make client backoff quick."""
-    app.config["FIXED_NOW"] = DAYTIME
+def daytime(app, clock):
+    """Every test here starts at 10:00 today (Shanghai), outside quiet hours; client backoff is quick."""
+    clock.at(10, 0)
     clients = [oa_client(app), wxa_client(app)]
     saved = [c.backoff for c in clients]
     for c in clients:
         c.backoff = 0.01
     yield
-    app.config.pop("FIXED_NOW", None)
     for c, b in zip(clients, saved, strict=True):
         c.backoff = b
 
@@ -102,7 +100,7 @@ def test_campaign_reaches_the_audience_on_the_best_channel(db_session, run_jobs,
     young = make_resident("30", "3", "301", name="小周", birth_year=1995, openid="oa_zhou")
     elsewhere = make_resident("31", "1", "101", name="吴伯", birth_year=1950, openid="oa_wu")
     community_id = inside.community_id
-    refresh_all(db_session, community_id, year=2026)
+    refresh_all(db_session, community_id, year=local_now().year)
     db_session.add(Conversation(channel="oa", openid="oa_wang", resident_id=inside.id,
                                 last_inbound_at=utcnow() - timedelta(hours=3)))
     db_session.add(SubscribeGrant(resident_id=granted.id, template_id="wxa-tmpl-notice", remaining=2))
@@ -110,7 +108,7 @@ def test_campaign_reaches_the_audience_on_the_best_channel(db_session, run_jobs,
     campaign = svc.create_draft(db_session, community_id, title="老年人免费体检", category="health",
                                 body="{name}您好，{building}的老人本周六可免费体检。",
                                 audience_expr="building:30 AND age>=60")
-    svc.schedule(db_session, community_id, campaign.id, now=DAYTIME)
+    svc.schedule(db_session, community_id, campaign.id)
     db_session.commit()
     run_jobs()
 
@@ -135,13 +133,13 @@ def test_campaign_reaches_the_audience_on_the_best_channel(db_session, run_jobs,
     assert progress["by_channel"] == {"custom": 1, "subscribe": 1, "template": 1}
 
 
-def test_audience_is_split_into_batches(app, db_session, run_jobs, fake_wechat, make_community):
-    app.config["CAMPAIGN_BATCH_SIZE"] = 200  # 500 by default; smaller here to keep the test quick
+def test_audience_is_split_into_batches(app, db_session, run_jobs, fake_wechat, make_community, monkeypatch):
+    monkeypatch.setitem(app.config, "CAMPAIGN_BATCH_SIZE", 200)  # 500 by default; smaller here to keep the test quick
     c = make_community()
     crowd(db_session, c.id, 450)
     campaign = svc.create_draft(db_session, c.id, title="象棋赛", body="{name}：周六象棋赛",
                                 audience_expr="interest:chess")
-    svc.schedule(db_session, c.id, campaign.id, now=DAYTIME)
+    svc.schedule(db_session, c.id, campaign.id)
     db_session.commit()
     run_jobs()
     batches = db_session.scalars(select(OutboxJob).where(OutboxJob.func == "workers.campaign_jobs.send_batch")).all()
@@ -150,7 +148,6 @@ def test_audience_is_split_into_batches(app, db_session, run_jobs, fake_wechat, 
     sent = fake_wechat.sent_messages("template")
     assert len(sent) == 450 and len({m["touser"] for m in sent}) == 450
     assert db_session.get(Campaign, campaign.id).status == "sent"
-    app.config.pop("CAMPAIGN_BATCH_SIZE")
 
 
 def test_one_job_per_message_baseline_sends_each_resident_once(db_session, run_jobs, fake_wechat, make_community):
@@ -172,7 +169,7 @@ def test_a_rerun_never_sends_twice(db_session, run_jobs, fake_wechat, make_commu
     ids = crowd(db_session, c.id, 30, window=True)
     campaign = svc.create_draft(db_session, c.id, title="t", body="停水通知", audience_expr="interest:chess",
                                 category="property")
-    svc.schedule(db_session, c.id, campaign.id, now=DAYTIME)
+    svc.schedule(db_session, c.id, campaign.id)
     db_session.commit()
     run_jobs()
     assert _statuses(db_session, campaign.id) == {"sent": 30}
@@ -208,7 +205,7 @@ def test_busy_and_rate_limits_are_retried_with_backoff(db_session, run_jobs, fak
     campaign = svc.create_draft(db_session, c.id, title="t", body="通知", audience_expr="interest:chess")
     db_session.commit()
     fake_wechat.fail_next("/message/custom/send", 45009, times=40)  # rate limited for a while
-    svc.schedule(db_session, c.id, campaign.id, now=DAYTIME)
+    svc.schedule(db_session, c.id, campaign.id)
     db_session.commit()
     run_jobs()
     assert _statuses(db_session, campaign.id) == {"queued": 12}  # nothing failed, nothing sent
@@ -262,8 +259,8 @@ def test_cancelled_before_its_time_never_starts(db_session, run_jobs, fake_wecha
     c = make_community()
     crowd(db_session, c.id, 5)
     campaign = svc.create_draft(db_session, c.id, title="t", body="通知", audience_expr="interest:chess")
-    tomorrow_10 = datetime.combine(to_local(utcnow()).date() + timedelta(days=1), time(2, 0))  # 10:00 Shanghai
-    svc.schedule(db_session, c.id, campaign.id, at=tomorrow_10, now=utcnow())
+    tomorrow_10 = local_to_utc(local_now().date() + timedelta(days=1), 10, 0)
+    svc.schedule(db_session, c.id, campaign.id, at=tomorrow_10)
     db_session.commit()
     job = db_session.scalars(select(OutboxJob).where(OutboxJob.func == svc.START_JOB)).one()
     assert job.run_at > utcnow()
@@ -273,33 +270,40 @@ def test_cancelled_before_its_time_never_starts(db_session, run_jobs, fake_wecha
     assert fake_wechat.sent_messages() == [] and _statuses(db_session, campaign.id) == {}
 
 
-def test_scheduling_rules(db_session, make_community, app):
+def test_scheduling_rules(db_session, make_community, app, clock):
+    tonight = local_to_utc(clock.today(), 23, 30)
     c = make_community()
     campaign = svc.create_draft(db_session, c.id, title="t", body="通知", audience_expr="interest:chess")
     with pytest.raises(ValidationFailed) as err:
-        svc.schedule(db_session, c.id, campaign.id, at=NIGHT, now=DAYTIME)
+        svc.schedule(db_session, c.id, campaign.id, at=tonight)
     assert err.value.code == "schedule_in_quiet_hours"
     with pytest.raises(ValidationFailed) as err:
-        svc.schedule(db_session, c.id, campaign.id, at=DAYTIME - timedelta(hours=1), now=DAYTIME)
+        svc.schedule(db_session, c.id, campaign.id, at=clock.now() - timedelta(hours=1))
     assert err.value.code == "schedule_in_past"
     urgent = svc.create_draft(db_session, c.id, title="t", body="燃气抢修", audience_expr="interest:chess",
                               category="safety", urgent=True)
-    assert svc.schedule(db_session, c.id, urgent.id, at=NIGHT, now=DAYTIME).status == "scheduled"
+    assert svc.schedule(db_session, c.id, urgent.id, at=tonight).status == "scheduled"
     with pytest.raises(Conflict):
-        svc.schedule(db_session, c.id, urgent.id, at=NIGHT, now=DAYTIME)
+        svc.schedule(db_session, c.id, urgent.id, at=tonight)
 
 
-def test_batches_that_reach_quiet_hours_wait_for_the_morning(app, db_session, fake_wechat, make_community):
+def test_batches_that_reach_quiet_hours_wait_for_the_morning(app, db_session, fake_wechat, make_community,
+                                                             run_jobs, clock):
     c = make_community()
     ids = crowd(db_session, c.id, 3)
     campaign = svc.create_draft(db_session, c.id, title="t", body="通知", audience_expr="interest:chess")
     sending(db_session, campaign, ids)
-    app.config["FIXED_NOW"] = NIGHT
+    clock.at(23, 30)
     assert send_batch(campaign.id, ids[0], ids[-1]) == {"deferred": 1}
     later = db_session.scalars(select(OutboxJob).where(OutboxJob.func == "workers.campaign_jobs.send_batch")
                                .order_by(OutboxJob.id.desc())).first()
-    assert later.run_at == datetime(2026, 11, 25, 23, 0)  # 07:00 in Shanghai
+    assert later.run_at == local_to_utc(clock.today() + timedelta(days=1), 7, 0)
+    run_jobs()
     assert fake_wechat.sent_messages() == [] and _statuses(db_session, campaign.id) == {"queued": 3}
+    clock.at(7, 5, days=1)
+    run_jobs()
+    db_session.expire_all()
+    assert _statuses(db_session, campaign.id) == {"sent": 3} and len(fake_wechat.sent_messages()) == 3
 
 
 def test_two_last_batches_finishing_at_once_still_mark_the_campaign_sent(app, db_session, make_community):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from clock import local_to_utc
 from sqlalchemy import select
 
 from app.errors import NotFound, ValidationFailed
@@ -14,8 +15,12 @@ from app.services import notify as svc
 from app.timeutil import utcnow
 from workers.notify_jobs import deliver_notification, send_digest
 
-DAYTIME = datetime(2026, 11, 25, 2, 0)  # 10:00 in Asia/Shanghai
-NIGHT = datetime(2026, 11, 25, 15, 30)  # 23:30 in Asia/Shanghai
+
+@pytest.fixture(autouse=True)
+def daytime(clock):
+    """Every test here starts at 10:00 today, Shanghai time; quiet-hours tests move on to 23:30."""
+    clock.at(10, 0)
+    return clock
 
 
 @pytest.fixture
@@ -42,7 +47,7 @@ def person(db_session, make_resident):
 def _send(db_session, run_jobs, resident, **kw):
     kw.setdefault("category", "property")
     kw.setdefault("text", "明天上午 9 点停水，请提前储水")
-    note = svc.notify(db_session, resident.id, now=kw.pop("now", DAYTIME), **kw)
+    note = svc.notify(db_session, resident.id, **kw)
     db_session.commit()
     run_jobs()
     db_session.expire_all()
@@ -171,51 +176,73 @@ def test_bad_input(db_session, person):
         svc.notify(db_session, 999_999, category="property", text="x")
 
 
-def test_quiet_hours_defer_to_seven_unless_urgent(db_session, run_jobs, fake_wechat, person):
+def test_quiet_hours_defer_to_seven_unless_urgent(db_session, run_jobs, fake_wechat, person, clock):
     r = person(window=True)
-    late = _send(db_session, run_jobs, r, now=NIGHT)
+    clock.at(23, 30)
+    late = _send(db_session, run_jobs, r)
     assert late.status == "queued" and late.reason == "quiet_hours"
-    assert late.deliver_at == datetime(2026, 11, 25, 23, 0)  # 07:00 on the 26th in Shanghai
+    assert late.deliver_at == local_to_utc(clock.today() + timedelta(days=1), 7, 0)  # 07:00 tomorrow
     job = db_session.scalars(select(OutboxJob).where(OutboxJob.func == svc.DELIVER_JOB)).one()
     assert job.run_at == late.deliver_at and job.args == [late.id]
-    urgent = _send(db_session, run_jobs, r, now=NIGHT, category="safety", urgent=True, text="燃气泄漏，请立即撤离")
+    urgent = _send(db_session, run_jobs, r, category="safety", urgent=True, text="燃气泄漏，请立即撤离")
     assert urgent.status == "sent" and urgent.deliver_at is None
     assert [m["text"]["content"] for m in fake_wechat.sent_messages()] == ["燃气泄漏，请立即撤离"]
 
 
 def test_quiet_hours_hold_broadcasts_but_not_answers_to_the_residents_own_request(db_session, run_jobs,
-                                                                                  fake_wechat, person):
+                                                                                  fake_wechat, person, clock):
     r = person(window=True)
-    notice = _send(db_session, run_jobs, r, now=NIGHT, category="property", text="明早停水通知")
-    answer = _send(db_session, run_jobs, r, now=NIGHT, category="service", text="师傅已接单，明早上门")
+    clock.at(23, 30)
+    notice = _send(db_session, run_jobs, r, category="property", text="明早停水通知")
+    answer = _send(db_session, run_jobs, r, category="service", text="师傅已接单，明早上门")
     assert notice.reason == "quiet_hours" and notice.status == "queued"
     assert answer.deliver_at is None and answer.status == "sent"
     assert [m["text"]["content"] for m in fake_wechat.sent_messages()] == ["师傅已接单，明早上门"]
 
 
-def test_quiet_hours_can_be_turned_off(db_session, run_jobs, person):
+def test_quiet_hours_can_be_turned_off(db_session, run_jobs, person, clock):
     r = person(window=True)
     svc.set_preferences(db_session, r.id, quiet_hours=False)
-    assert _send(db_session, run_jobs, r, now=NIGHT).status == "sent"
+    clock.at(23, 30)
+    assert _send(db_session, run_jobs, r).status == "sent"
 
 
-def test_quiet_hours_edges():
-    assert svc.defer_for_quiet_hours(datetime(2026, 11, 25, 13, 59), urgent=False) is None  # 21:59
-    assert svc.defer_for_quiet_hours(datetime(2026, 11, 25, 14, 0), urgent=False) == datetime(2026, 11, 25, 23, 0)
-    assert svc.defer_for_quiet_hours(datetime(2026, 11, 25, 22, 59), urgent=False) == datetime(2026, 11, 25, 23, 0)
-    assert svc.defer_for_quiet_hours(datetime(2026, 11, 25, 23, 0), urgent=False) is None  # 07:00
+def test_held_message_goes_in_the_morning(db_session, run_jobs, fake_wechat, person, clock):
+    r = person(window=True)
+    clock.at(23, 30)
+    late = _send(db_session, run_jobs, r)
+    assert late.status == "queued" and fake_wechat.sent_messages() == []
+    clock.at(6, 59, days=1)
+    run_jobs()
+    assert fake_wechat.sent_messages() == []
+    clock.at(7, 1, days=1)
+    run_jobs()
+    db_session.expire_all()
+    assert db_session.get(Notification, late.id).status == "sent"
+    assert len(fake_wechat.sent_messages()) == 1
 
 
-def test_many_in_a_day_become_one_digest(app, db_session, run_jobs, fake_wechat, person):
+def test_quiet_hours_edges(clock):
+    day = clock.today()
+    morning = local_to_utc(day + timedelta(days=1), 7, 0)
+    assert svc.defer_for_quiet_hours(local_to_utc(day, 21, 59), urgent=False) is None
+    assert svc.defer_for_quiet_hours(local_to_utc(day, 22, 0), urgent=False) == morning
+    assert svc.defer_for_quiet_hours(local_to_utc(day + timedelta(days=1), 6, 59), urgent=False) == morning
+    assert svc.defer_for_quiet_hours(morning, urgent=False) is None
+    assert svc.defer_for_quiet_hours(local_to_utc(day, 23, 0), urgent=True) is None
+
+
+def test_many_in_a_day_become_one_digest(app, db_session, run_jobs, fake_wechat, person, clock):
     r = person(window=True)
     notes = [_send(db_session, run_jobs, r, category="activities", text=f"活动 {i}") for i in range(7)]
     assert [n.status for n in notes] == ["sent"] * 5 + ["digest"] * 2
     urgent = _send(db_session, run_jobs, r, category="safety", urgent=True, text="紧急：停电")
     assert urgent.status == "sent"
     digest_job = db_session.scalars(select(OutboxJob).where(OutboxJob.func == svc.DIGEST_JOB)).one()
-    assert digest_job.args == [r.id, "2026-11-25"] and digest_job.run_at > utcnow()
-    assert send_digest(r.id, "2026-11-25") == "sent"  # what the scheduled job does when due
-    assert send_digest(r.id, "2026-11-25") == "nothing"  # a rerun sends nothing
+    today = clock.today().isoformat()
+    assert digest_job.args == [r.id, today] and digest_job.run_at > utcnow()
+    assert send_digest(r.id, today) == "sent"  # what the scheduled job does when due
+    assert send_digest(r.id, today) == "nothing"  # a rerun sends nothing
     texts = [m["text"]["content"] for m in fake_wechat.sent_messages("custom")]
     assert len(texts) == 7 and texts[-1].startswith("您今天还有 2 条社区通知")
     assert "活动 5" in texts[-1] and "活动 6" in texts[-1]

@@ -9,6 +9,7 @@ from jobs_for_tests import redis_down, runs
 from rq import Retry, SimpleWorker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+from sqlalchemy import select
 
 from app.models import OutboxJob
 from app.outbox import QUEUES, enqueue, get_queue, pending_count, relay
@@ -179,3 +180,27 @@ def test_a_job_that_uses_up_its_retries_is_recorded_as_failed(app, db_session, r
         assert _rq_id(row) in FailedJobRegistry(queue=get_queue(app, "default")).get_job_ids()
     else:
         assert row.status == "failed" and "flaky try 2" in row.last_error and row.attempts == 2
+
+
+def test_a_job_deferring_itself_into_the_past_runs_once_per_pass(app, db_session, run_jobs):
+    """Each run re-enqueues itself an hour ago; one pass (and, on Redis, one worker burst) runs it once."""
+    enqueue(db_session, "jobs_for_tests.defer_into_the_past", "again")
+    db_session.commit()  # the after-commit relay: in embedded mode it runs the job once, then stops
+    run_jobs()
+    first = runs(db_session, "again")
+    run_jobs()
+    assert runs(db_session, "again") == first + 1  # one more pass, one more run, and the pass ended
+    pending = db_session.scalars(select(OutboxJob).where(OutboxJob.status == "pending")).all()
+    assert len(pending) <= 1
+
+
+def test_a_pass_does_not_spin_on_a_row_it_gave_back(app, db_session):
+    """A failing job with a zero-interval retry is tried once per pass, not until its tries run out."""
+    job = enqueue(db_session, "jobs_for_tests.explode", "again", retries={"max": 3, "interval": 0})
+    db_session.commit()  # the after-commit relay is one pass
+    if app.config.get("REDIS_URL"):  # on Redis the relay only hands the job to RQ
+        assert _row(db_session, job).status == "enqueued"
+        return
+    assert (_row(db_session, job).status, _row(db_session, job).attempts) == ("pending", 1)
+    relay(app)
+    assert (_row(db_session, job).status, _row(db_session, job).attempts) == ("pending", 2)
