@@ -111,8 +111,16 @@ def _name(rng: random.Random, birth_year: int, surname: str | None = None) -> st
     return (surname or rng.choice(SURNAMES)) + rng.choice(GIVEN_NAMES[decade].split())
 
 
-def _household_members(rng: random.Random, kind: str) -> list[tuple[int, str, bool]]:
-    """(birth_year, role, same surname as the first member) for each member of a household."""
+def _household_members(rng: random.Random, kind: str, this_year: int) -> list[tuple[int, str, bool]]:
+    """(birth_year, role, same surname as the first member) for each member of a household.
+
+    The years below are written as of 2026 and moved with the calendar, so the demo's ages (and so
+    its age tags, building leaders and elderly residents living alone) are the same every year."""
+    return [(year + this_year - AGES_AS_OF, role, same) for year, role, same in _members_as_of_2026(rng, kind)]
+
+
+def _members_as_of_2026(rng: random.Random, kind: str) -> list[tuple[int, str, bool]]:
+    """Members of one household, with birth years as of 2026."""
     if kind == "elderly_alone":
         return [(rng.randint(1934, 1956), "owner", True)]
     if kind == "elderly_couple":
@@ -131,6 +139,9 @@ def _household_members(rng: random.Random, kind: str) -> list[tuple[int, str, bo
     return [(rng.randint(1984, 1998), "owner", True)]
 
 
+AGES_AS_OF = 2026  # the year the birth years in _members_as_of_2026 are written for
+
+
 @cache
 def demo_residents() -> tuple[DemoResident, ...]:
     """The demo residents, the same on every run (fixed seed)."""
@@ -147,7 +158,7 @@ def demo_residents() -> tuple[DemoResident, ...]:
             break
         kind = rng.choices(kinds, weights)[0]
         surname = rng.choice(SURNAMES)
-        for birth_year, role, same_surname in _household_members(rng, kind):
+        for birth_year, role, same_surname in _household_members(rng, kind, this_year):
             phone = ""
             while not phone or phone in phones:
                 phone = rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**8):08d}"
