@@ -168,7 +168,7 @@ def main() -> None:
     seed(app, args.conversations)
     print(f"seeded {args.conversations} conversations (12 messages and 1 escalation each) "
           f"in {time.perf_counter() - started:.1f} s")
-    from console.testing import login
+    from console_forms import login
 
     with app.app_context():
         from app.extensions import db

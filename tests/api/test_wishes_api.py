@@ -262,8 +262,8 @@ def test_many_neighbours_racing_past_the_threshold_start_one_review(app, client,
 
 
 def test_milestone_photos_are_shown_to_the_community_only(client, wang, committee, db_session, app, tmp_path,
-                                                          make_community, make_resident, login):
-    app.config["UPLOAD_DIR"] = str(tmp_path)
+                                                          make_community, make_resident, login, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
     wish = _create(client, wang, title="篮球场")
     (tmp_path / "wishes").mkdir()
     (tmp_path / "wishes" / "m-1.jpg").write_bytes(b"\xff\xd8court")

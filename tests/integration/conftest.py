@@ -13,10 +13,10 @@ def wx(client, app):
 
 
 @pytest.fixture
-def wecom(app):
+def wecom(app, monkeypatch):
     """WeChat Work configured for one test (the fake answers it), then unconfigured again."""
-    app.config.update(WECOM_CORP_ID="corp", WECOM_SECRET="secret", WECOM_AGENT_ID="1000002")
+    for name, value in (("WECOM_CORP_ID", "corp"), ("WECOM_SECRET", "secret"), ("WECOM_AGENT_ID", "1000002")):
+        monkeypatch.setitem(app.config, name, value)
     app.extensions.get("wechat_clients", {}).pop("wecom", None)
     yield
-    app.config.update(WECOM_CORP_ID=None, WECOM_SECRET=None, WECOM_AGENT_ID=None)
     app.extensions.get("wechat_clients", {}).pop("wecom", None)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from console_forms import csrf_token, login, post
+
 from app.models.campaigns import Campaign
 from app.services.tags import refresh_all
 from console.csrf import HEADER
-from console.testing import csrf_token, login, post
 
 
 def _staff_client(client, make_staff, role="property"):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from console_forms import csrf_token, login, post
+
 from app.extensions import db
-from console.testing import csrf_token, login, post
 
 
 def test_login_with_right_password_opens_the_dashboard(client, make_staff):
@@ -120,13 +121,10 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, make_staff):
     assert "SameSite=Lax" in cookie
 
 
-def test_secure_cookie_follows_the_config(app, client):
-    app.config["SESSION_COOKIE_SECURE"] = True
-    try:
-        resp = client.get("/console/login")  # the page's CSRF token starts a session
-        assert "Secure" in resp.headers["Set-Cookie"]
-    finally:
-        app.config["SESSION_COOKIE_SECURE"] = False
+def test_secure_cookie_follows_the_config(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
+    resp = client.get("/console/login")  # the page's CSRF token starts a session
+    assert "Secure" in resp.headers["Set-Cookie"]
 
 
 def test_overlong_password_is_refused_without_hashing(client, make_staff):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from console_forms import csrf_token, login, post
 
 from app.extensions import db
 from app.models import Binding
 from app.services.binding import start_binding
-from console.testing import csrf_token, login, post
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from console_forms import login
 
 from app.errors import Forbidden, Unauthorized
 from app.extensions import db
 from app.models import Staff
 from app.services.binding import start_binding
 from app.services.staff import authenticate, can_see_resident, residents_query, visible_buildings
-from console.testing import login
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from console_forms import csrf_token, login, post
 from sqlalchemy import select
 
 from app.extensions import db
@@ -13,7 +14,6 @@ from app.models import Conversation, Message
 from app.models.escalations import CannedReply, Escalation, EscalationNote
 from app.services import canned_replies
 from app.timeutil import utcnow
-from console.testing import csrf_token, login, post
 
 
 @pytest.fixture

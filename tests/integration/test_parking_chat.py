@@ -73,14 +73,11 @@ def test_a_stale_count_is_said_to_be_stale_and_never_shown(wx, wang, lots, db_se
     assert nearby.splitlines()[0].startswith("30幢：车位数据已超过10分钟没有更新")
 
 
-def test_the_stale_limit_comes_from_config(wx, wang, lots, db_session, app):
+def test_the_stale_limit_comes_from_config(wx, wang, lots, db_session, app, monkeypatch):
     lots["30"].fixed_occupied, lots["30"].last_event_at = 4, utcnow() - timedelta(minutes=11)
     db_session.commit()
-    app.config["PARKING_STALE_MINUTES"] = 30
-    try:
-        assert wx.say("o_wang", "30幢还有车位吗") == "30幢：固定车位余6，临时车位余0（11分钟前更新）"
-    finally:
-        app.config["PARKING_STALE_MINUTES"] = 10
+    monkeypatch.setitem(app.config, "PARKING_STALE_MINUTES", 30)
+    assert wx.say("o_wang", "30幢还有车位吗") == "30幢：固定车位余6，临时车位余0（11分钟前更新）"
 
 
 def test_answers_come_from_the_cache_which_is_rebuilt_when_missing(wx, wang, lots, db_session, app):

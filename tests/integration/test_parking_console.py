@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from console_forms import login, post
 from parking_setup import zone_for
 from sqlalchemy import select
 
@@ -14,7 +15,6 @@ from app.models import Notification
 from app.models.parking import CarNotice
 from app.services import car_notices, parking
 from app.timeutil import utcnow
-from console.testing import login, post
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from contextlib import nullcontext
 from datetime import timedelta
 
+import pytest
+from console_forms import login
 from sqlalchemy import select
 
 from app.extensions import db
@@ -14,7 +15,6 @@ from app.models.tickets import DISPATCH_MODES, RoutingRule, Ticket
 from app.services import ticket_dispatch as dispatch
 from app.services import tickets
 from app.services.tickets import Location
-from console.testing import login
 
 ALERT = "workers.ticket_jobs.alert_staff"
 
@@ -131,11 +131,11 @@ def test_the_rotated_worker_hears_what_an_explicit_assignment_says(db_session, m
                     f"您的报修（单号{by_hand.number}）已派给王师傅处理。"]
 
 
+@pytest.mark.postgres
 def test_two_tickets_reported_at_once_go_to_two_workers(app, db_session, make_resident, make_staff):
-    """On PostgreSQL both transactions really overlap: each holds its transaction open a moment before
-    committing, so without the turn lock both would read the same history and pick the same worker.
-    In-memory SQLite has one shared connection, so there they take turns."""
-    serial = threading.Lock() if db.engine.dialect.name == "sqlite" else None
+    """Both transactions really overlap: each holds its transaction open a moment before committing,
+    so without the turn lock both would read the same history and pick the same worker. (In-memory
+    SQLite has one shared connection, where the race cannot happen: this runs on PostgreSQL only.)"""
     resident = make_resident("3")
     a, b = _worker(make_staff, "王师傅", ["3"]), _worker(make_staff, "赵师傅", ["3"])
     _rotation_rule(db_session, resident.community_id)
@@ -148,14 +148,13 @@ def test_two_tickets_reported_at_once_go_to_two_workers(app, db_session, make_re
         try:
             with app.app_context():
                 start.wait(timeout=5)
-                with serial or nullcontext():
-                    ticket = _report(db.session, db.session.get(Resident, resident_id))
-                    chosen.append(ticket.assignee_id)
-                    try:
-                        before_commit.wait(timeout=1)  # keep this transaction open while the other routes
-                    except threading.BrokenBarrierError:
-                        pass  # the other one is waiting for this one's lock
-                    db.session.commit()
+                ticket = _report(db.session, db.session.get(Resident, resident_id))
+                chosen.append(ticket.assignee_id)
+                try:
+                    before_commit.wait(timeout=1)  # keep this transaction open while the other routes
+                except threading.BrokenBarrierError:
+                    pass  # the other one is waiting for this one's lock
+                db.session.commit()
         except Exception as exc:  # surfaced below
             errors.append(exc)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from console_forms import csrf_token, login, post
 from sqlalchemy import select
 
 from app.extensions import db
@@ -12,7 +13,6 @@ from app.models import Notification
 from app.models.tickets import Ticket
 from app.services import tickets
 from app.services.tickets import Location
-from console.testing import csrf_token, login, post
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
+from console_forms import csrf_token, login, post
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models.wishes import FacilityItem, Wish, WishThreshold
 from app.services import wishes
-from console.testing import csrf_token, login, post
 
 
 @pytest.fixture
@@ -50,8 +50,9 @@ def test_only_committee_and_admin_see_wishes(client, wish, signed_in):
     assert f'id="wish-{wish.id}"' in page and "1/20人支持" in page and "心愿" in page
 
 
-def test_review_accept_milestone_with_photo_and_complete_by_form(client, wish, signed_in, app, tmp_path, run_jobs):
-    app.config["UPLOAD_DIR"] = str(tmp_path)
+def test_review_accept_milestone_with_photo_and_complete_by_form(client, wish, signed_in, app, tmp_path, run_jobs,
+                                                                 monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
     signed_in()
     assert post(client, f"/console/wishes/{wish.id}/review").status_code == 303
     queue = client.get("/console/wishes").get_data(as_text=True)
@@ -96,7 +97,8 @@ def test_json_api_needs_csrf_and_stays_in_the_community(client, wish, signed_in,
     listed = client.get("/console/api/wishes?status=open").get_json()["wishes"]
     assert [w["id"] for w in listed] == [wish.id]
     assert client.get("/console/api/wishes?status=bogus").status_code == 422
-    assert client.post(f"/console/api/wishes/{wish.id}/accept", json={}).status_code in (400, 403)
+    no_csrf = client.post(f"/console/api/wishes/{wish.id}/accept", json={})
+    assert (no_csrf.status_code, no_csrf.get_json()["error"]["code"]) == (400, "csrf_failed")
     ok = client.post(f"/console/api/wishes/{wish.id}/accept", json={"note": "好"},
                      headers={"X-CSRF-Token": csrf_token(client)})
     assert ok.status_code == 200 and ok.get_json()["status"] == "accepted"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from console_forms import login
 from sqlalchemy import select
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -10,7 +11,6 @@ from app.extensions import db
 from app.models import Community, Notification
 from app.models.wishes import OPEN_STATUSES, STATUSES, Wish, WishEvent
 from app.services import wish_chat, wish_review, wish_withdraw, wishes
-from console.testing import login
 
 
 @pytest.fixture

@@ -81,18 +81,15 @@ def test_the_embedded_ticker_relays_a_delayed_job_once_due(app, db_session):
     assert db_session.get(OutboxJob, job.id).status == "enqueued"
 
 
-def test_the_ticker_thread_starts_only_in_embedded_mode(app):
-    app.config["EMBEDDED_WORKER"] = True
-    try:
-        ticker = start_embedded_ticker(app, every=0.05)
-        if app.config["REDIS_URL"]:
-            assert ticker is None  # real workers run the jobs
-        else:
-            assert ticker is not None and ticker._thread.is_alive()
-            ticker.stop()
-            assert not ticker._thread.is_alive()
-    finally:
-        app.config["EMBEDDED_WORKER"] = False
+def test_the_ticker_thread_starts_only_in_embedded_mode(app, monkeypatch):
+    monkeypatch.setitem(app.config, "EMBEDDED_WORKER", True)
+    ticker = start_embedded_ticker(app, every=0.05)
+    if app.config["REDIS_URL"]:
+        assert ticker is None  # real workers run the jobs
+    else:
+        assert ticker is not None and ticker._thread.is_alive()
+        ticker.stop()
+        assert not ticker._thread.is_alive()
 
 
 def test_the_cron_scheduler_enqueues_registered_jobs_on_redis(app, db_session):
