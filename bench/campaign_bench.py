@@ -108,10 +108,11 @@ def reset_and_seed(app, residents: int) -> int:
     from flask_migrate import upgrade
     from sqlalchemy import insert, text
 
-    from app.extensions import db
-    from app.models import Community, Conversation, Resident, Tag, resident_tag
-    from app.models.notifications import SubscribeGrant
-    from app.timeutil import utcnow
+    from app.chat.models import Conversation
+    from app.community.models import Community, Resident, Tag, resident_tag
+    from app.core.clock import utcnow
+    from app.core.db import db
+    from app.notify.models import SubscribeGrant
 
     with app.app_context():
         with db.engine.begin() as conn:
@@ -168,8 +169,8 @@ def reset_and_seed(app, residents: int) -> int:
 # ----- measurements ------------------------------------------------------------------------
 def measure_audience(app, cid: int) -> dict:
     """Time the count, the realistic preview, and reading every page by keyset."""
-    from app.extensions import db
-    from app.services import audience
+    from app.campaigns import audience
+    from app.core.db import db
 
     with app.app_context():
         s = db.session
@@ -192,10 +193,10 @@ def run_campaign(app, cid: int, *, per_message: bool, limit_s: float | None) -> 
     """Create and schedule the campaign, wait until sent (or limit_s), return timings and counts."""
     from sqlalchemy import select, update
 
-    from app.extensions import db
-    from app.models.campaigns import Campaign
-    from app.outbox import enqueue
-    from app.services import campaigns as svc
+    from app.campaigns import campaigns as svc
+    from app.campaigns.models import Campaign
+    from app.core.db import db
+    from app.core.outbox import enqueue
 
     with app.app_context():
         s = db.session
@@ -317,8 +318,8 @@ def daytime() -> None:
     moving the one clock with time-machine (as the tests do) when the bench starts at night."""
     import time_machine
 
-    from app.services.notify import in_quiet_hours
-    from app.timeutil import SHANGHAI, local_now
+    from app.core.clock import SHANGHAI, local_now
+    from app.notify.notify import in_quiet_hours
 
     here = local_now()
     if in_quiet_hours(here):

@@ -45,7 +45,7 @@ def reset_schema(app) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from app.extensions import db
+    from app.core.db import db
 
     with app.app_context():
         with db.engine.begin() as conn:
@@ -58,10 +58,11 @@ def seed(app, n: int) -> None:
     """n residents, conversations, 12 messages each and one escalation each, inserted in bulk."""
     from werkzeug.security import generate_password_hash
 
-    from app.extensions import db
-    from app.models import Building, Community, Conversation, Household, Message, Resident, Staff, Unit
-    from app.models.escalations import Escalation
-    from app.timeutil import utcnow
+    from app.chat.models import Conversation, Message
+    from app.community.models import Building, Community, Household, Resident, Staff, Unit
+    from app.core.clock import utcnow
+    from app.core.db import db
+    from app.escalations.models import Escalation
 
     rng = random.Random(9)
     now = utcnow()
@@ -171,8 +172,8 @@ def main() -> None:
     from console_forms import login
 
     with app.app_context():
-        from app.extensions import db
-        from app.models.escalations import Escalation
+        from app.core.db import db
+        from app.escalations.models import Escalation
 
         open_ids = [i for (i,) in db.session.query(Escalation.id).filter(
             Escalation.status != "resolved", Escalation.building.in_(["1", "2"])).limit(20)]

@@ -41,10 +41,11 @@ def prepare(db_url: str, redis_url: str) -> dict:
     from sqlalchemy import text
 
     from app import create_app
-    from app.extensions import db
-    from app.models import Building, Community, Household, Resident, Unit
-    from app.redis_conn import get_redis
-    from app.services import parking, parking_ingest
+    from app.community.models import Building, Community, Household, Resident, Unit
+    from app.core.db import db
+    from app.core.redis_conn import get_redis
+    from app.parking import ingest as parking_ingest
+    from app.parking import parking
     from config import Config
 
     config = Config()
@@ -146,7 +147,7 @@ class Recorder:
 
 def ingest_loop(base: str, setup: dict, rate: float, stop: float, rec: Recorder) -> None:
     """Post `rate` signed updates a second, paced, across every zone."""
-    from app.services.parking_ingest import sign
+    from app.parking.ingest import sign
 
     session, rng, sent = requests.Session(), random.Random(7), 0
     start = time.perf_counter()

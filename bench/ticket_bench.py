@@ -25,9 +25,9 @@ from sqlalchemy import func, select, text  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import Building, Community, Household, Resident, Unit  # noqa: E402
-from app.models.tickets import Ticket  # noqa: E402
+from app.community.models import Building, Community, Household, Resident, Unit  # noqa: E402
+from app.core.db import db  # noqa: E402
+from app.tickets.models import Ticket  # noqa: E402
 from config import TestConfig  # noqa: E402
 
 DB = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/lin_i")

@@ -129,8 +129,9 @@ def stop(proc: subprocess.Popen) -> None:
 def prepare(env: dict) -> list[str]:
     """Fresh schema, the demo community; returns some residents' openids."""
     code = (
-        "from app import create_app\nfrom app.extensions import db\nfrom sqlalchemy import text\n"
-        "from flask_migrate import upgrade\nfrom app.models import Resident\nimport app.redis_conn as r\n"
+        "from app import create_app\nfrom app.core.db import db\nfrom sqlalchemy import text\n"
+        "from flask_migrate import upgrade\nfrom app.community.models import Resident\n"
+        "import app.core.redis_conn as r\n"
         "a = create_app()\n"
         "with a.app_context():\n"
         "    with db.engine.begin() as c:\n"
@@ -142,7 +143,7 @@ def prepare(env: dict) -> list[str]:
     subprocess.run([PY, "-m", "flask", "--app", "wsgi", "seed-demo"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     code = (
-        "from app import create_app\nfrom app.extensions import db\nfrom app.models import Resident\n"
+        "from app import create_app\nfrom app.core.db import db\nfrom app.community.models import Resident\n"
         "a = create_app()\nwith a.app_context():\n"
         "    rows = db.session.query(Resident).filter(Resident.oa_openid.isnot(None))\n"
         "    print('\\n'.join(r.oa_openid for r in rows))\n"

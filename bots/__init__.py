@@ -1,4 +1,5 @@
-"""bots: the WeChat official-account endpoint and dialog; init_app wires it into the app."""
+"""bots: the door for residents on the official account: /wechat (checks, dedup, the handler registry,
+the reply budget) and `flask chat`. Every text goes to the chat core (app.chat)."""
 
 from flask import Flask
 
@@ -9,8 +10,6 @@ def init_app(app: Flask) -> None:
     from bots.endpoint import bp  # noqa: PLC0415
     from bots.simulator import chat_command  # noqa: PLC0415
 
-    app.register_blueprint(bp)
-    from bots.wecom import bp as wecom_bp  # noqa: PLC0415 - staff answers from WeChat Work
-
-    app.register_blueprint(wecom_bp)
+    if bp.name not in app.blueprints:
+        app.register_blueprint(bp)
     app.cli.add_command(chat_command)

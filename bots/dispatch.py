@@ -16,21 +16,21 @@ import redis
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import AppError
-from app.models import Conversation, Message
-from app.outbox import enqueue
-from app.services.conversations import (
+from app.chat.conversations import (
     forget_inbound,
     get_conversation,
     message_by_dedup_key,
     new_inbound,
     touch_inbound,
 )
+from app.chat.models import Conversation, Message
+from app.core.errors import AppError
+from app.core.outbox import enqueue
 from bots.registry import Inbound, lookup
 
 log = logging.getLogger(__name__)
 
-REPLY_LATER_JOB = "workers.chat_jobs.reply_later"
+REPLY_LATER_JOB = "app.chat.jobs.reply_later"
 SORRY = "抱歉，系统出了点问题，请稍后再发一次。"
 CLAIM_SECONDS = 10  # a try that died mid-way frees its message for WeChat's next retry after this
 WAIT_FOR_FIRST_TRY = 4.0  # a retry racing the first try waits this long for the stored reply

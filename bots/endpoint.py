@@ -11,9 +11,9 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 
-from app.extensions import db
-from app.redis_conn import get_redis
-from app.timeutil import local_now
+from app.core.clock import local_now
+from app.core.db import db
+from app.core.redis_conn import get_redis
 from bots.dispatch import answer
 from bots.registry import BadInbound, Inbound
 from bots.security import (

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.services import chat, ticket_chat
-from app.services.binding import resident_for_openid
-from app.services.chat_env import env_of
-from app.services.conversations import set_dialog
+from app.binding.bindings import resident_for_openid
+from app.chat import core as chat
+from app.chat.conversations import set_dialog
+from app.chat.env import env_of
+from app.chat.menu import help_text
+from app.tickets import chat as ticket_chat
 from bots.registry import (
     DEFAULT_EVENT,
     DEFAULT_MENU,
@@ -75,7 +77,7 @@ def subscribe(inbound: Inbound) -> str:
     set_dialog(inbound.conversation, unsubscribed_at=None)
     resident = resident_for_openid(inbound.session, inbound.channel, inbound.openid)
     if resident is not None:
-        return f"{resident.name}，欢迎回来！\n\n{chat.HELP_MENU}"
+        return f"{resident.name}，欢迎回来！\n\n{help_text()}"
     return WELCOME
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.models import Conversation
+from app.chat.models import Conversation
 
 DEFAULT_MESSAGE = "*"  # a message type nobody registered (video, link, ...)
 DEFAULT_EVENT = "event:*"  # an event nobody registered (template delivery reports, ...): no reply

@@ -10,8 +10,8 @@ import redis
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from app.errors import AppError, BadRequest, Forbidden
-from app.timeutil import unix_seconds
+from app.core.clock import unix_seconds
+from app.core.errors import AppError, BadRequest, Forbidden
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from flask import current_app
 from sqlalchemy import select
 from wechatpy.crypto import WeChatCrypto
 
-from app.extensions import db
-from app.models import Resident
-from app.timeutil import unix_seconds
+from app.community.models import Resident
+from app.core.clock import unix_seconds
+from app.core.db import db
 
 DEFAULT_URL = "http://127.0.0.1:5000/wechat"
 ACCOUNT = "gh_linli_sim"

@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from app.errors import Forbidden, Unauthorized
-from app.extensions import db
-from app.models import Staff
-from app.services.staff import authenticate
-from app.timeutil import unix_seconds
+from app.community.models import Staff
+from app.community.staff import authenticate
+from app.core.clock import unix_seconds
+from app.core.db import db
+from app.core.errors import Forbidden, Unauthorized
 from console import ratelimit
 from console.blueprint import bp
 from console.csrf import check_csrf, csrf_token, rotate_token

@@ -6,7 +6,7 @@ import secrets
 
 from flask import request, session
 
-from app.errors import BadRequest
+from app.core.errors import BadRequest
 
 SESSION_KEY = "csrf_token"
 FORM_FIELD = "csrf_token"

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.errors import AppError
+from app.core.errors import AppError
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.models.residents import STAFF_ROLES
+from app.community.models import STAFF_ROLES
 
 
 @dataclass(frozen=True)

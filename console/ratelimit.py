@@ -8,8 +8,8 @@ import logging
 from flask import Flask
 from redis.exceptions import RedisError
 
-from app.errors import RateLimited
-from app.redis_conn import get_redis
+from app.core.errors import RateLimited
+from app.core.redis_conn import get_redis
 
 MAX_FAILURES = 5
 WINDOW_SECONDS = 600

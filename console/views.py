@@ -6,10 +6,10 @@ from datetime import datetime
 
 from flask import render_template, request
 
-from app.extensions import db
-from app.services.binding import pending_bindings
-from app.services.staff import count_residents, residents_query, visible_buildings
-from app.timeutil import to_local
+from app.binding.bindings import pending_bindings
+from app.community.staff import count_residents, residents_query, visible_buildings
+from app.core.clock import to_local
+from app.core.db import db
 from console.auth import current_staff, require_role
 from console.blueprint import bp
 

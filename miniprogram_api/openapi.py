@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, g, request
 
-from app.errors import BadRequest, ValidationFailed
+from app.core.errors import BadRequest, ValidationFailed
 from miniprogram_api.blueprint import PREFIX, bp
 from miniprogram_api.schemas import COMPONENTS, ERROR_RESPONSES
 from miniprogram_api.tokens import authenticate

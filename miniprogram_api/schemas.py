@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.models import Binding, Resident
+from app.binding.models import Binding
+from app.community.models import Resident
 
 
 def ref(name: str) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, g
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from app.errors import Unauthorized
+from app.core.errors import Unauthorized
 
 SALT = "linli-wxa-api-token"
 

@@ -1,4 +1,4 @@
-"""The test clock: time-machine moves the product's one clock (app.timeutil.now) for a test.
+"""The test clock: time-machine moves the product's one clock (app.core.clock.now) for a test.
 
 Tests say when in the community's own day they happen ("tonight at 23:30", "tomorrow 10:00"),
 relative to whatever today is, so no test depends on the calendar date it runs on.
@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import time_machine
 
-from app.timeutil import SHANGHAI, local_now, utcnow
+from app.core.clock import SHANGHAI, local_now, utcnow
 
 
 def local_to_utc(day: date, hour: int, minute: int = 0) -> datetime:

@@ -17,10 +17,10 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.extensions import db
-from app.models import Building, Community, Household, Resident, Staff, Unit
-from app.outbox import QUEUES, get_queue, relay
-from app.redis_conn import get_redis
+from app.community.models import Building, Community, Household, Resident, Staff, Unit
+from app.core.db import db
+from app.core.outbox import QUEUES, get_queue, relay
+from app.core.redis_conn import get_redis
 from config import TestConfig
 
 

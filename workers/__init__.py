@@ -7,7 +7,10 @@ from flask import Flask, current_app
 
 
 def init_app(app: Flask) -> None:
-    """Register this package's commands."""
+    """Register this package's commands and its own periodic job (the outbox backstop)."""
+    from app.core import periodic  # noqa: PLC0415
+
+    periodic.every("workers.jobs.relay_outbox", "high", interval=60)  # rows a Redis outage left pending
 
     @app.cli.command("worker")
     @click.option("--queues", default="high,default,low", show_default=True,

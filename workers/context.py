@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
-from app.extensions import db
+from app.core.db import db
 
 log = logging.getLogger(__name__)
 _preloaded: dict[str, Flask] = {}

@@ -1,24 +1,25 @@
-"""Periodic jobs, in RQ's cron config format (the one source of truth for both modes).
+"""The periodic jobs the features registered (app.core.periodic), as one RQ CronScheduler.
 
-`flask cron` loads this module into an `rq.cron.CronScheduler` on Redis (like `rq cron workers.cron`);
-in embedded mode the ticker in workers/embedded.py loads the same registrations and runs them
-in-process. Add a periodic job with one line:
-
-    register(jobs.send_reminders, "default", cron="0 8 * * *")   # cron fields: server local time
-    register(jobs.check_sla, "default", interval=300)            # every 5 minutes
-
-Run exactly one `flask cron` process per Redis: each scheduler enqueues every registered job.
+`flask cron` runs this scheduler on Redis; in embedded mode the ticker in workers/embedded.py runs
+the same registrations in-process. Run exactly one `flask cron` process per Redis: each scheduler
+enqueues every registered job.
 """
 
-from rq.cron import register
+from __future__ import annotations
 
-from workers import campaign_jobs, clinic_jobs, escalation_jobs, jobs, parking_jobs, ticket_jobs
+import socket
+import uuid
 
-register(jobs.relay_outbox, "high", interval=60)  # backstop for rows a Redis outage left pending
-register(jobs.expire_bindings, "low", interval=600)
-register(escalation_jobs.check_sla, "default", interval=60)  # SLA breaches go to a supervisor
-register(ticket_jobs.check_sla, "default", interval=300)  # unaccepted tickets past SLA; resolved ones auto-close
-register(campaign_jobs.reap_stuck_deliveries, "low", interval=600)  # sends a crashed worker never recorded
-register(clinic_jobs.mark_no_shows, "low", interval=600)  # bookings never checked in become no-shows
-register(clinic_jobs.top_up_slots, "low", interval=21600)  # slots for the coming 3 weeks from the weekly templates
-register(parking_jobs.prune_events, "low", interval=3600)  # ~100 reports/s would otherwise pile up
+from redis import Redis
+from rq.cron import CronScheduler
+from rq.utils import import_attribute
+
+from app.core import periodic
+
+
+def load_cron(connection: Redis) -> CronScheduler:
+    """An RQ CronScheduler holding every registered periodic job."""
+    scheduler = CronScheduler(connection=connection, name=f"linli-cron-{socket.gethostname()}-{uuid.uuid4().hex[:6]}")
+    for entry in periodic.registered():
+        scheduler.register(import_attribute(entry.func), entry.queue, interval=entry.interval, cron=entry.cron)
+    return scheduler

@@ -15,9 +15,10 @@ from flask import Flask
 from rq.cron import CronJob
 from rq.utils import now as rq_now
 
-from app.outbox import get_queue
-from app.redis_conn import get_redis
-from workers.runner import load_cron, relay_once
+from app.core.outbox import get_queue
+from app.core.redis_conn import get_redis
+from workers.cron import load_cron
+from workers.runner import relay_once
 
 log = logging.getLogger(__name__)
 TICK_EVERY = 2.0

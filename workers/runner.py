@@ -12,14 +12,13 @@ from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import SimpleWorker
-from rq.cron import CronScheduler
 
-from app.outbox import QUEUES, get_queue, relay
-from app.redis_conn import get_redis
+from app.core.outbox import QUEUES, get_queue, relay
+from app.core.redis_conn import get_redis
 from workers.context import preload
+from workers.cron import load_cron
 
 log = logging.getLogger(__name__)
-CRON_CONFIG = "workers.cron"
 RELAY_EVERY = 5.0  # seconds between outbox drains in the worker process
 
 
@@ -104,13 +103,6 @@ def _reachable_redis(app: Flask) -> Redis:
     except RedisError as exc:
         raise WorkerStartError(f"cannot reach Redis at REDIS_URL ({exc}); is redis-server running?") from exc
     return connection
-
-
-def load_cron(connection: Redis, config: str = CRON_CONFIG) -> CronScheduler:
-    """An RQ CronScheduler holding the periodic jobs registered in workers/cron.py."""
-    scheduler = CronScheduler(connection=connection, name=f"linli-cron-{socket.gethostname()}-{uuid.uuid4().hex[:6]}")
-    scheduler.load_config_from_file(config)
-    return scheduler
 
 
 def run_cron(app: Flask) -> None:

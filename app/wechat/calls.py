@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from app.errors import WeChatError
+from app.core.errors import WeChatError
 from app.wechat.factory import oa_client, wecom_client, wxa_client
 
 # The three sends go through the clients' thin post_json (the campaign hot path), not wechatpy.

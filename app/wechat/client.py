@@ -25,7 +25,7 @@ from wechatpy.enterprise import WeChatClient as _WeComClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
 
-from app.errors import WeChatError
+from app.core.errors import WeChatError
 from app.wechat.transport import mount_base_url
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import threading
 
 from flask import Flask
 
-from app.redis_conn import get_redis
+from app.core.redis_conn import get_redis
 from app.wechat.client import OfficialAccountClient, WeComClient
 
 _build_lock = threading.Lock()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.models import Binding, Resident, Tag
+from app.binding.models import Binding
+from app.community.models import Resident, Tag
 
 
 def test_me_shows_the_bound_resident(client, db_session, login, make_resident):

@@ -10,11 +10,11 @@ import pytest
 from integration.clinic_world import build_clinic
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Community
-from app.models.clinic import Booking, HealthRecord, KioskDevice, Slot
-from app.services import clinic as clinic_service
-from app.timeutil import utcnow
+from app.clinic import clinic as clinic_service
+from app.clinic.models import Booking, HealthRecord, KioskDevice, Slot
+from app.community.models import Community
+from app.core.clock import utcnow
+from app.core.db import db
 
 NOW = utcnow().replace(microsecond=0)
 

@@ -7,7 +7,7 @@ import time
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from app.models import MiniProgramSession
+from app.binding.models import MiniProgramSession
 from miniprogram_api.tokens import SALT
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Notification
-from app.models.parking import CarNotice, Vehicle
-from app.timeutil import utcnow
+from app.core.clock import utcnow
+from app.core.db import db
+from app.notify.models import Notification
+from app.parking.models import CarNotice, Vehicle
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
 from parking_setup import zone_for  # noqa: E402

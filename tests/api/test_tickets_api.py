@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from app.extensions import db
-from app.models.tickets import Ticket
-from app.services import ticket_dispatch as dispatch
-from app.timeutil import utcnow
+from app.core.clock import utcnow
+from app.core.db import db
+from app.tickets import dispatch
+from app.tickets.models import Ticket
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -153,8 +153,8 @@ def test_the_chat_box_runs_the_same_dialog(client, wang):
 def test_the_chat_box_logs_messages_and_a_resend_acts_once(client, wang, db_session):
     from sqlalchemy import func, select
 
-    from app.models import Message
-    from app.models.tickets import Ticket
+    from app.chat.models import Message
+    from app.tickets.models import Ticket
 
     client.post("/api/v1/chat", json={"text": "3号楼电梯坏了", "client_msg_id": "m1"}, headers=wang)
     first = client.post("/api/v1/chat", json={"text": "确认", "client_msg_id": "m2"}, headers=wang).get_json()

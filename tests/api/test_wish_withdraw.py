@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Notification, Resident
-from app.models.wishes import Wish
-from app.services import wish_review, wishes
+from app.community.models import Resident
+from app.core.db import db
+from app.notify.models import Notification
+from app.wishes import review as wish_review
+from app.wishes import wishes
+from app.wishes.models import Wish
 
 TOLD = "已由提出的邻居撤回"
 

@@ -7,10 +7,11 @@ import threading
 
 from sqlalchemy import func, select
 
-from app.extensions import db
-from app.models import Community
-from app.models.wishes import FacilityItem, Wish, WishFollower, WishSupport
-from app.services import wish_review, wishes
+from app.community.models import Community
+from app.core.db import db
+from app.wishes import review as wish_review
+from app.wishes import wishes
+from app.wishes.models import FacilityItem, Wish, WishFollower, WishSupport
 
 
 def _create(client, headers, **body):
@@ -222,8 +223,8 @@ def test_the_catalogue_is_seeded_once(client, wang, db_session):
 def test_many_neighbours_racing_past_the_threshold_start_one_review(app, client, wang, community, make_resident,
                                                                     db_session, login):
     """Eight residents support at once (threads on PostgreSQL): all counted, review starts and alerts once."""
-    from app.models import OutboxJob
-    from app.models.wishes import WishEvent
+    from app.core.outbox_job import OutboxJob
+    from app.wishes.models import WishEvent
 
     wishes.set_threshold(db_session, community.id, mode="absolute", value=5)
     for n in range(8):
@@ -257,7 +258,7 @@ def test_many_neighbours_racing_past_the_threshold_start_one_review(app, client,
     reviews = db.session.scalar(select(func.count()).select_from(WishEvent).where(
         WishEvent.wish_id == wish["id"], WishEvent.kind == "under_review"))
     alerts = db.session.scalar(select(func.count()).select_from(OutboxJob).where(
-        OutboxJob.func == "workers.wish_jobs.alert_committee"))
+        OutboxJob.func == "app.wishes.jobs.alert_committee"))
     assert (reviews, alerts) == (1, 1)
 
 

@@ -11,10 +11,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from app.extensions import db
-from app.models.clinic import Booking, FamilyDoctorMember, FamilyDoctorTeam, HealthAccessLog
-from app.services import bookings, clinic
-from app.timeutil import utcnow
+from app.clinic import bookings, clinic
+from app.clinic.models import Booking, FamilyDoctorMember, FamilyDoctorTeam, HealthAccessLog
+from app.core.clock import utcnow
+from app.core.db import db
 
 
 def test_doctor_reads_their_residents_sets_a_colour_and_checks_one_in(

@@ -7,9 +7,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from app.extensions import db
-from app.models import Binding, Resident
-from app.services.binding import start_binding
+from app.binding.bindings import start_binding
+from app.binding.models import Binding
+from app.community.models import Resident
+from app.core.db import db
 
 
 def _no_sideways_scroll(driver) -> bool:

@@ -7,10 +7,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from app.extensions import db
-from app.models import Conversation
-from app.models.escalations import CannedReply, Escalation
-from app.services.chat import handle_text
+from app.chat.core import handle_text
+from app.chat.models import Conversation
+from app.core.db import db
+from app.escalations.models import CannedReply, Escalation
 
 
 def test_staff_claims_replies_and_resolves(browser, live_server, db_session, make_resident, make_staff,

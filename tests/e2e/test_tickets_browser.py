@@ -7,9 +7,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from app.extensions import db
-from app.models.tickets import Ticket
-from app.services import chat
+from app.chat import core as chat
+from app.core.db import db
+from app.tickets.models import Ticket
 
 
 def test_staff_accept_assign_and_resolve_and_the_resident_hears_each_step(

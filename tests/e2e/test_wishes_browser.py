@@ -7,10 +7,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from app.extensions import db
-from app.models.wishes import Wish
-from app.services import chat, wishes
-from app.services.notify import set_preferences
+from app.chat import core as chat
+from app.core.db import db
+from app.notify.notify import set_preferences
+from app.wishes import wishes
+from app.wishes.models import Wish
 
 
 def test_committee_accepts_and_posts_a_milestone_and_every_supporter_is_told(

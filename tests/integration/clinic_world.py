@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.models import Staff
-from app.models.clinic import ClinicPlace, ClinicService, Provider, Slot
-from app.services.clinic import SERVICE_LABELS
+from app.clinic.clinic import SERVICE_LABELS
+from app.clinic.models import ClinicPlace, ClinicService, Provider, Slot
+from app.community.models import Staff
 
 
 @dataclass

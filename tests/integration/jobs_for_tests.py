@@ -16,10 +16,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Community
-from app.outbox import enqueue
-from app.redis_conn import make_redis
-from app.timeutil import utcnow
+from app.community.models import Community
+from app.core.clock import utcnow
+from app.core.outbox import enqueue
+from app.core.redis_conn import make_redis
 from workers.context import job
 
 
@@ -71,7 +71,7 @@ def flaky(session: Session, tag: str, failures: int) -> str:
     """Fail the first `failures` runs (counted in Redis, which a rolled-back job cannot undo), then record tag."""
     from flask import current_app  # noqa: PLC0415
 
-    from app.redis_conn import get_redis  # noqa: PLC0415
+    from app.core.redis_conn import get_redis  # noqa: PLC0415
 
     tries = get_redis(current_app).incr(f"test:flaky:{tag}")
     if tries <= failures:

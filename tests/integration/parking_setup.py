@@ -6,10 +6,10 @@ import json
 import time
 from datetime import UTC, datetime
 
-from app.models import Building
-from app.models.parking import ParkingZone
-from app.services import parking
-from app.services.parking_ingest import sign
+from app.community.models import Building
+from app.parking import parking
+from app.parking.ingest import sign
+from app.parking.models import ParkingZone
 
 EVENTS = "/api/v1/parking/events"
 

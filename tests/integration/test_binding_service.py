@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
-from app.models import Binding
-from app.services import binding as svc
+from app.binding import bindings as svc
+from app.binding.models import Binding
+from app.core.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 
 
 def test_room_and_phone_open_a_pending_binding_that_the_code_confirms(db_session, make_resident):

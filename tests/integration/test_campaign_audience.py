@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
 
-from app.models import Community, Resident, Tag, resident_tag
-from app.services import audience
-from app.services.audience import Age, And, AudienceError, HasTag, Node, Not, Or
+from app.campaigns import audience
+from app.campaigns.audience import Age, And, AudienceError, HasTag, Node, Not, Or
+from app.community.models import Community, Resident, Tag, resident_tag
 
 YEAR = 2026
 POOL = ["building:1", "building:2", "health:red", "health:green", "interest:chess", "has_vehicle", "moved_out"]
@@ -94,7 +94,7 @@ def test_preview_counts_and_samples_without_sending(db_session, make_resident, f
         make_resident("30", "2", room, birth_year=1950, phone=f"1380000{room}1", openid=f"oa_{room}")
     make_resident("31", "1", "101", birth_year=1990)
     community_id = db_session.query(Resident).first().community_id
-    from app.services.tags import refresh_all
+    from app.community.tags import refresh_all
     refresh_all(db_session, community_id, year=YEAR)
     result = audience.preview(db_session, community_id, "building:30 AND age>=60", year=YEAR)
     assert result["count"] == 3

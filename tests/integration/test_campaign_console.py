@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from console_forms import csrf_token, login, post
 
-from app.models.campaigns import Campaign
-from app.services.tags import refresh_all
+from app.campaigns.models import Campaign
+from app.community.tags import refresh_all
 from console.csrf import HEADER
 
 
@@ -20,7 +20,7 @@ def test_draft_preview_schedule_progress_cancel_pages(client, db_session, make_r
         make_resident("30", "1", room, birth_year=1950, openid=f"oa_{room}")
     make_resident("31", "1", "101", birth_year=1950, openid="oa_x")
     _staff_client(client, make_staff)
-    from app.models import Resident
+    from app.community.models import Resident
     refresh_all(db_session, db_session.query(Resident).first().community_id)
     db_session.commit()
     page = post(client, "/console/campaigns/new", {"action": "preview", "title": "体检", "body": "{name}您好",

@@ -9,17 +9,19 @@ import pytest
 from clock import local_to_utc
 from sqlalchemy import func, insert, select, update
 
-from app.errors import Conflict, ValidationFailed
-from app.models import Conversation, OutboxJob, Resident, Tag, resident_tag
-from app.models.campaigns import Campaign, Delivery
-from app.models.notifications import SubscribeGrant
-from app.services import campaigns as svc
-from app.services.audience import AudienceError
-from app.services.notify import set_preferences
-from app.services.tags import refresh_all
-from app.timeutil import local_now, utcnow
+from app.campaigns import campaigns as svc
+from app.campaigns.audience import AudienceError
+from app.campaigns.jobs import send_batch, start_campaign
+from app.campaigns.models import Campaign, Delivery
+from app.chat.models import Conversation
+from app.community.models import Resident, Tag, resident_tag
+from app.community.tags import refresh_all
+from app.core.clock import local_now, utcnow
+from app.core.errors import Conflict, ValidationFailed
+from app.core.outbox_job import OutboxJob
+from app.notify.models import SubscribeGrant
+from app.notify.notify import set_preferences
 from app.wechat import oa_client, wxa_client
-from workers.campaign_jobs import send_batch, start_campaign
 
 _seq = itertools.count(1)
 
@@ -142,7 +144,7 @@ def test_audience_is_split_into_batches(app, db_session, run_jobs, fake_wechat, 
     svc.schedule(db_session, c.id, campaign.id)
     db_session.commit()
     run_jobs()
-    batches = db_session.scalars(select(OutboxJob).where(OutboxJob.func == "workers.campaign_jobs.send_batch")).all()
+    batches = db_session.scalars(select(OutboxJob).where(OutboxJob.func == "app.campaigns.jobs.send_batch")).all()
     assert len(batches) == 3
     assert _statuses(db_session, campaign.id) == {"sent": 450}
     sent = fake_wechat.sent_messages("template")
@@ -211,7 +213,7 @@ def test_busy_and_rate_limits_are_retried_with_backoff(db_session, run_jobs, fak
     assert _statuses(db_session, campaign.id) == {"queued": 12}  # nothing failed, nothing sent
     # once WeChat said "rate limit", the rest of the batch was not even tried
     assert len(fake_wechat.calls_to("/message/custom/send")) < 12 * 3
-    again = db_session.scalars(select(OutboxJob).where(OutboxJob.func == "workers.campaign_jobs.send_batch")
+    again = db_session.scalars(select(OutboxJob).where(OutboxJob.func == "app.campaigns.jobs.send_batch")
                                .order_by(OutboxJob.id.desc())).first()
     assert again.args == [campaign.id, ids[0], ids[-1]] and again.run_at >= utcnow() + timedelta(seconds=10)
     fake_wechat.reset()
@@ -295,7 +297,7 @@ def test_batches_that_reach_quiet_hours_wait_for_the_morning(app, db_session, fa
     sending(db_session, campaign, ids)
     clock.at(23, 30)
     assert send_batch(campaign.id, ids[0], ids[-1]) == {"deferred": 1}
-    later = db_session.scalars(select(OutboxJob).where(OutboxJob.func == "workers.campaign_jobs.send_batch")
+    later = db_session.scalars(select(OutboxJob).where(OutboxJob.func == "app.campaigns.jobs.send_batch")
                                .order_by(OutboxJob.id.desc())).first()
     assert later.run_at == local_to_utc(clock.today() + timedelta(days=1), 7, 0)
     run_jobs()
@@ -312,8 +314,8 @@ def test_two_last_batches_finishing_at_once_still_mark_the_campaign_sent(app, db
 
     from sqlalchemy.orm import Session
 
-    from app.extensions import db
-    from workers.campaign_jobs import finish_if_done
+    from app.campaigns.jobs import finish_if_done
+    from app.core.db import db
 
     c = make_community()
     ids = crowd(db_session, c.id, 2)
@@ -349,7 +351,7 @@ def test_two_last_batches_finishing_at_once_still_mark_the_campaign_sent(app, db
 
 
 def test_deliveries_a_lost_worker_left_sending_are_reaped_and_the_campaign_finishes(db_session, make_community):
-    from workers.campaign_jobs import reap_stuck_deliveries
+    from app.campaigns.jobs import reap_stuck_deliveries
 
     c = make_community()
     ids = crowd(db_session, c.id, 3)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Binding, Conversation, Resident
-from app.services import binding as binding_service
-from app.services.chat import ASK_ROOM_AND_PHONE, BIND_HINT, CANCELLED
+from app.binding import bindings as binding_service
+from app.binding.models import Binding
+from app.chat.core import ASK_ROOM_AND_PHONE, BIND_HINT, CANCELLED
+from app.chat.models import Conversation
+from app.community.models import Resident
+from app.core.db import db
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.models import Conversation
-from app.services.chat import BIND_HINT, HELP_MENU, HUMAN_REPLY, handle_text
+from app.chat.core import BIND_HINT, HUMAN_REPLY, handle_text
+from app.chat.menu import help_text
+from app.chat.models import Conversation
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -14,7 +15,7 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 def test_greeting_human_and_everything_else(db_session, make_resident):
     make_resident(name="钱叔叔", openid="o_qian")
     assert handle_text(db_session, channel="oa", openid="o_qian", text="你好", now=NOW).startswith("钱叔叔，您好")
-    assert handle_text(db_session, channel="oa", openid="o_qian", text="今天天气怎么样", now=NOW) == HELP_MENU
+    assert handle_text(db_session, channel="oa", openid="o_qian", text="今天天气怎么样", now=NOW) == help_text()
     assert handle_text(db_session, channel="oa", openid="o_qian", text="转人工", now=NOW) == HUMAN_REPLY
 
 
@@ -27,5 +28,5 @@ def test_the_conversation_records_time_and_intent(db_session):
 
 
 def test_strangers_get_the_menu_with_the_binding_hint_and_blank_text_is_fine(db_session):
-    assert handle_text(db_session, channel="oa", openid="o_new", text="   ", now=NOW) == f"{HELP_MENU}\n\n{BIND_HINT}"
+    assert handle_text(db_session, channel="oa", openid="o_new", text="   ", now=NOW) == f"{help_text()}\n\n{BIND_HINT}"
     assert BIND_HINT in handle_text(db_session, channel="oa", openid="o_new", text="x" * 5000, now=NOW)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from wechat_post import fixture, text_xml
 
-from app.extensions import db
-from app.models import Conversation, Message
-from app.services.chat import HELP_MENU, HUMAN_REPLY
+from app.chat.core import HUMAN_REPLY
+from app.chat.menu import help_text
+from app.chat.models import Conversation, Message
+from app.core.db import db
 from bots.handlers import IMAGE_RECEIVED, UNSUPPORTED, VOICE_UNHEARD, WELCOME
 from bots.registry import registered
 
@@ -65,13 +66,13 @@ def test_subscribe_of_a_bound_resident_greets_them_by_name(wx, make_resident, db
 
 
 def test_menu_click_dispatches_on_the_event_key(wx, client):
-    assert _reply(wx, "click_help.xml").startswith(HELP_MENU)
+    assert _reply(wx, "click_help.xml").startswith(help_text())
     bind = fixture("click_help.xml").replace("menu:help", "menu:bind").replace("1764000080", "1764000081")
     assert "房号" in wx.reply(wx.post(bind))["Content"]
     human = fixture("click_help.xml").replace("menu:help", "menu:human").replace("1764000080", "1764000082")
     assert wx.reply(wx.post(human))["Content"] == HUMAN_REPLY
     unknown = fixture("click_help.xml").replace("menu:help", "menu:nope").replace("1764000080", "1764000083")
-    assert wx.reply(wx.post(unknown))["Content"].startswith(HELP_MENU)
+    assert wx.reply(wx.post(unknown))["Content"].startswith(help_text())
 
 
 def test_events_that_need_no_answer_get_success(wx):

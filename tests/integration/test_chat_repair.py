@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from wechat_post import text_xml
 
-from app.extensions import db
-from app.models import Conversation
-from app.models.tickets import Ticket, TicketFollower
-from app.services import dialog, parking_chat
-from app.timeutil import to_local, utcnow
+from app.chat import dialog
+from app.chat.models import Conversation
+from app.core.clock import to_local, utcnow
+from app.core.db import db
+from app.parking import chat as parking_chat
+from app.tickets.models import Ticket, TicketFollower
 
 
 @pytest.fixture

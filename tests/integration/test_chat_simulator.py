@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from app.extensions import db
-from app.models import Message
-from app.services.chat import BIND_HINT, HUMAN_REPLY
+from app.chat.core import BIND_HINT, HUMAN_REPLY
+from app.chat.models import Message
+from app.core.db import db
 
 
 @pytest.fixture

@@ -9,14 +9,14 @@ import pytest
 from clinic_world import build_clinic
 from sqlalchemy import func, select
 
-from app.errors import AppError, Conflict, ValidationFailed
-from app.extensions import db
-from app.models import Resident
-from app.models.clinic import Booking, HealthRecord, Slot, WaitlistEntry
-from app.models.notifications import Notification
-from app.models.outbox import OutboxJob
-from app.services import bookings
-from app.timeutil import utcnow
+from app.clinic import bookings
+from app.clinic.models import Booking, HealthRecord, Slot, WaitlistEntry
+from app.community.models import Resident
+from app.core.clock import utcnow
+from app.core.db import db
+from app.core.errors import AppError, Conflict, ValidationFailed
+from app.core.outbox_job import OutboxJob
+from app.notify.models import Notification
 
 NOW = utcnow().replace(microsecond=0)
 
@@ -29,7 +29,7 @@ def clinic(db_session, make_community):
 @pytest.fixture
 def people(make_resident, clinic, db_session):
     """Eight residents of the clinic's community."""
-    from app.models import Community
+    from app.community.models import Community
 
     community = db_session.get(Community, clinic.community_id)
     return [make_resident("3", "1", f"{100 + i}", name=f"住户{i}", community=community) for i in range(8)]
@@ -196,7 +196,7 @@ class _nothing:
 
 
 def test_many_residents_racing_for_the_last_seats_get_exactly_that_many(app, db_session, clinic, make_resident):
-    from app.models import Community
+    from app.community.models import Community
 
     community = db_session.get(Community, clinic.community_id)
     racers = [make_resident("5", "1", f"{200 + i}", community=community).id for i in range(12)]
@@ -223,9 +223,9 @@ def test_one_resident_racing_themselves_books_once(app, db_session, clinic, peop
 def test_slots_are_generated_from_weekly_templates_once(db_session, clinic):
     from datetime import date, time
 
-    from app.models.clinic import ScheduleTemplate
-    from app.services.clinic_slots import generate_slots, local_to_utc
-    from app.timeutil import to_local
+    from app.clinic.models import ScheduleTemplate
+    from app.clinic.slots import generate_slots, local_to_utc
+    from app.core.clock import to_local
 
     db_session.add(ScheduleTemplate(community_id=clinic.community_id, provider_id=clinic.provider.id,
                                     service_id=clinic.services["ecg"].id, place_id=clinic.room.id, weekday=0,

@@ -8,11 +8,11 @@ import pytest
 from clinic_world import build_clinic
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Community
-from app.models.clinic import Booking, Slot, WaitlistEntry
-from app.services.clinic_slots import local_to_utc
-from app.timeutil import local_now
+from app.clinic.models import Booking, Slot, WaitlistEntry
+from app.clinic.slots import local_to_utc
+from app.community.models import Community
+from app.core.clock import local_now
+from app.core.db import db
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_the_seat_taken_meanwhile_is_answered_politely(wx, wang, clinic, db_sess
     db_session.commit()
     wx.say("o_wang", "明天下午做个CT")
     wx.say("o_wang", "1")
-    from app.services import bookings
+    from app.clinic import bookings
 
     bookings.create_booking(db_session, other, slot.id)
     db_session.commit()
@@ -112,7 +112,7 @@ def test_query_and_cancel(wx, wang, clinic, db_session):
     db_session.commit()
     assert "没有待就诊的预约" in wx.say("o_wang", "我约的体检是几点")
     assert "没有可以取消的预约" in wx.say("o_wang", "取消预约")
-    from app.services import bookings
+    from app.clinic import bookings
 
     first = bookings.create_booking(db_session, wang, ecg.id)
     second = bookings.create_booking(db_session, wang, check.id)

@@ -11,12 +11,12 @@ from clinic_world import build_clinic
 from console_forms import login, post
 from sqlalchemy import select
 
-from app.errors import Forbidden, ValidationFailed
-from app.extensions import db
-from app.models import Community, Resident
-from app.models.clinic import FamilyDoctorMember, FamilyDoctorTeam, HealthAccessLog
-from app.services import bookings, clinic
-from app.timeutil import utcnow
+from app.clinic import bookings, clinic
+from app.clinic.models import FamilyDoctorMember, FamilyDoctorTeam, HealthAccessLog
+from app.community.models import Community, Resident
+from app.core.clock import utcnow
+from app.core.db import db
+from app.core.errors import Forbidden, ValidationFailed
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_thresholds_colour_and_doctor_override(db_session, area):
 
 def test_home_visits_are_offered_by_the_households_own_team(db_session, area):
     built = build_clinic(db_session, area["community"].id)
-    from app.models.clinic import Provider
+    from app.clinic.models import Provider
 
     own = Provider(community_id=area["community"].id, staff_id=area["chen"].id, name="陈文医生",
                    team_id=area["team_a"].id)
@@ -105,7 +105,7 @@ def test_home_visits_are_offered_by_the_households_own_team(db_session, area):
     start = utcnow() + timedelta(days=2)
     theirs = built.slot(db_session, "home_visit", start, provider=own)
     built.slot(db_session, "home_visit", start + timedelta(hours=1))  # a provider of no team
-    from app.services.clinic_slots import open_slots
+    from app.clinic.slots import open_slots
 
     service = built.services["home_visit"]
     assert [s.id for s in open_slots(db_session, area["inside"], service, utcnow())] == [theirs.id]
@@ -175,8 +175,8 @@ def test_communities_do_not_mix(db_session, area, make_staff, make_community):
 
 def test_a_home_visit_request_goes_to_the_households_own_team(db_session, area, app, monkeypatch, run_jobs,
                                                               fake_wechat):
-    from app.models.clinic import Provider
-    from app.services import bookings
+    from app.clinic import bookings
+    from app.clinic.models import Provider
 
     for key, value in (("WECOM_CORP_ID", "wwcorp"), ("WECOM_SECRET", "wecom-secret"), ("WECOM_AGENT_ID", "1000002")):
         monkeypatch.setitem(app.config, key, value)

@@ -12,17 +12,17 @@ from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 from sqlalchemy import select, update
 
-from app.extensions import db
-from app.models.clinic import Booking
-from app.models.notifications import Notification
-from app.models.outbox import OutboxJob
-from app.outbox import get_queue
-from app.redis_conn import get_redis
-from app.services import bookings
-from app.services.notify import set_preferences
-from app.timeutil import utcnow
-from workers import clinic_jobs
-from workers.runner import load_cron
+from app.clinic import bookings
+from app.clinic import jobs as clinic_jobs
+from app.clinic.models import Booking
+from app.core.clock import utcnow
+from app.core.db import db
+from app.core.outbox import get_queue
+from app.core.outbox_job import OutboxJob
+from app.core.redis_conn import get_redis
+from app.notify.models import Notification
+from app.notify.notify import set_preferences
+from workers.cron import load_cron
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_a_cancelled_booking_gets_no_reminder(app, db_session, clinic, wang, run
 
 def test_the_no_show_sweep_is_a_periodic_job(app, db_session, clinic, wang):
     names = {j.name: j for j in load_cron(get_redis(app)).get_jobs()}
-    assert names["workers.clinic_jobs.mark_no_shows"].interval == 600
+    assert names["app.clinic.jobs.mark_no_shows"].interval == 600
     then = utcnow() - timedelta(days=1)
     slot = clinic.slot(db_session, "blood_pressure", then + timedelta(hours=2))
     booking = bookings.create_booking(db_session, wang, slot.id, now=then)  # booked yesterday, for 2 h later
@@ -121,10 +121,10 @@ def test_the_no_show_sweep_is_a_periodic_job(app, db_session, clinic, wang):
 
 
 def test_slots_are_topped_up_daily_from_the_templates(app, db_session, clinic):
-    from app.models.clinic import ScheduleTemplate, Slot
+    from app.clinic.models import ScheduleTemplate, Slot
 
     names = {j.name: j for j in load_cron(get_redis(app)).get_jobs()}
-    assert names["workers.clinic_jobs.top_up_slots"].interval == 21600
+    assert names["app.clinic.jobs.top_up_slots"].interval == 21600
     for weekday in range(7):
         db_session.add(ScheduleTemplate(community_id=clinic.community_id, provider_id=clinic.provider.id,
                                         service_id=clinic.services["general"].id, place_id=clinic.room.id,

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.models import Community, Staff
-from app.models.clinic import (
+from app.clinic import clinic
+from app.clinic.demo import seed_clinic
+from app.clinic.models import (
     SERVICE_CODES,
     ClinicService,
     FamilyDoctorSigning,
@@ -16,11 +17,10 @@ from app.models.clinic import (
     ScheduleTemplate,
     Slot,
 )
-from app.services import clinic
-from app.services.clinic_demo import seed_clinic
-from app.services.clinic_slots import open_slots
-from app.services.demo import DEMO_COMMUNITY, seed_demo
-from app.timeutil import utcnow
+from app.clinic.slots import open_slots
+from app.community.demo import DEMO_COMMUNITY, seed_demo
+from app.community.models import Community, Staff
+from app.core.clock import utcnow
 
 
 def _count(session, model) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from console_forms import csrf_token, login, post
 
-from app.extensions import db
+from app.core.db import db
 
 
 def test_login_with_right_password_opens_the_dashboard(client, make_staff):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from console_forms import csrf_token, login, post
 
-from app.extensions import db
-from app.models import Binding
-from app.services.binding import start_binding
+from app.binding.bindings import start_binding
+from app.binding.models import Binding
+from app.core.db import db
 
 
 @pytest.fixture

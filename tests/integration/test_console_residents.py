@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from console_forms import login
 
-from app.errors import Forbidden, Unauthorized
-from app.extensions import db
-from app.models import Staff
-from app.services.binding import start_binding
-from app.services.staff import authenticate, can_see_resident, residents_query, visible_buildings
+from app.binding.bindings import start_binding
+from app.community.models import Staff
+from app.community.staff import authenticate, can_see_resident, residents_query, visible_buildings
+from app.core.db import db
+from app.core.errors import Forbidden, Unauthorized
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import func, select
 from wechat_post import text_xml
 
-from app.extensions import db
-from app.models import Conversation, Message
-from app.models.escalations import Escalation
-from app.services import escalations
-from app.services.chat import HELP_MENU
-from app.timeutil import utcnow
-from workers.escalation_jobs import alert_staff
+from app.chat.menu import help_text
+from app.chat.models import Conversation, Message
+from app.core.clock import utcnow
+from app.core.db import db
+from app.escalations import escalations
+from app.escalations.jobs import alert_staff
+from app.escalations.models import Escalation
 
 
 @pytest.fixture
@@ -66,9 +66,9 @@ def test_the_bot_takes_over_again_after_resolution(wx, wang, make_staff, run_job
 
 
 def test_two_fallbacks_in_a_row_hand_off_but_one_does_not(wx, wang):
-    assert wx.say("o_wang", "给我讲个笑话") == HELP_MENU  # first: the bot asks to rephrase
+    assert wx.say("o_wang", "给我讲个笑话") == help_text()  # first: the bot asks to rephrase
     assert wx.say("o_wang", "你好").startswith("王阿姨")  # an understood message resets the count
-    assert wx.say("o_wang", "给我讲个笑话") == HELP_MENU
+    assert wx.say("o_wang", "给我讲个笑话") == help_text()
     assert _escalations() == []
     assert wx.say("o_wang", "阿斯顿发生") == escalations.FALLBACK_REPLY
     [esc] = _escalations()
@@ -76,9 +76,9 @@ def test_two_fallbacks_in_a_row_hand_off_but_one_does_not(wx, wang):
 
 
 def test_only_answers_the_bot_gives_up_on_count_as_fallbacks(wx, wang):
-    assert wx.say("o_wang", "给我讲个笑话") == HELP_MENU
+    assert wx.say("o_wang", "给我讲个笑话") == help_text()
     assert wx.say("o_wang", "绑定").startswith("您已绑定")  # the chat core's own answer: the chain breaks
-    assert wx.say("o_wang", "给我讲个笑话") == HELP_MENU
+    assert wx.say("o_wang", "给我讲个笑话") == help_text()
     assert _escalations() == []
     assert wx.say("o_wang", "讲个故事吧") == escalations.FALLBACK_REPLY
     assert _conversation().state == "waiting_for_staff"
@@ -151,7 +151,7 @@ def test_a_rerun_of_the_deferred_reply_job_escalates_once(wx, wang, app, monkeyp
     monkeypatch.setitem(app.config, "WECHAT_REPLY_BUDGET_MS", 0)
     assert wx.post(text_xml("o_wang", "转人工", msg_id=990_002)).get_data(as_text=True) == "success"
     run_jobs()
-    from workers.chat_jobs import reply_later
+    from app.chat.jobs import reply_later
     inbound = db.session.scalar(select(Message).where(Message.wechat_msg_id == "990002"))
     reply_later(inbound.id)  # RQ delivering the job a second time
     assert len(_escalations()) == 1

@@ -10,11 +10,11 @@ import xmltodict
 from sqlalchemy import select
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from app.extensions import db
-from app.models.escalations import Escalation
-from app.services import business_hours as bh
-from app.timeutil import utcnow
-from workers.escalation_jobs import check_sla
+from app.core.clock import utcnow
+from app.core.db import db
+from app.escalations import business_hours as bh
+from app.escalations.jobs import check_sla
+from app.escalations.models import Escalation
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat Work issues them
 CORP = "wwcorp0001"
@@ -130,11 +130,11 @@ def test_sla_breach_goes_to_a_supervisor_once(app, wecom, escalated, run_jobs, f
 
 
 def test_check_sla_is_registered_with_cron(app):
-    from app.redis_conn import get_redis
-    from workers.runner import load_cron
+    from app.core.redis_conn import get_redis
+    from workers.cron import load_cron
 
     jobs = {job.name: job for job in load_cron(get_redis(app)).get_jobs()}
-    assert jobs["workers.escalation_jobs.check_sla"].interval == 60
+    assert jobs["app.escalations.jobs.check_sla"].interval == 60
 
 
 SH = "Asia/Shanghai"
@@ -171,7 +171,7 @@ def test_configured_hours_set_the_due_times_when_staff_are_alerted(app, monkeypa
     monkeypatch.setitem(app.config, "ESCALATION_FIRST_RESPONSE_MINUTES", 90)
     db.session.get(Escalation, escalated).alerted_at = None
     db.session.commit()
-    from workers.escalation_jobs import alert_staff
+    from app.escalations.jobs import alert_staff
     assert alert_staff(escalated) == "console"  # WeChat Work is not configured here
     db.session.expire_all()
     escalation = db.session.get(Escalation, escalated)
@@ -181,8 +181,8 @@ def test_configured_hours_set_the_due_times_when_staff_are_alerted(app, monkeypa
 
 def test_the_assignee_hears_of_new_resident_messages_at_most_every_few_minutes(app, wecom, wx, escalated,
                                                                                run_jobs, fake_wechat):
-    from app.models import Staff
-    from app.services import escalations
+    from app.community.models import Staff
+    from app.escalations import escalations
 
     li = db.session.scalar(select(Staff).where(Staff.username == "li"))
     escalations.claim(db.session, escalated, li)

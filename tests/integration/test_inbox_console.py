@@ -9,11 +9,11 @@ import pytest
 from console_forms import csrf_token, login, post
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Conversation, Message
-from app.models.escalations import CannedReply, Escalation, EscalationNote
-from app.services import canned_replies
-from app.timeutil import utcnow
+from app.chat.models import Conversation, Message
+from app.core.clock import utcnow
+from app.core.db import db
+from app.escalations import canned_replies
+from app.escalations.models import CannedReply, Escalation, EscalationNote
 
 
 @pytest.fixture
@@ -241,7 +241,7 @@ def test_admins_manage_canned_replies_and_others_only_use_them(app, setup):
 
 
 def test_the_demo_seed_adds_canned_replies_once(db_session):
-    from app.services.demo import seed_demo
+    from app.community.demo import seed_demo
 
     seed_demo(db_session)
     seed_demo(db_session)

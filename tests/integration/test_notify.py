@@ -8,12 +8,13 @@ import pytest
 from clock import local_to_utc
 from sqlalchemy import select
 
-from app.errors import NotFound, ValidationFailed
-from app.models import Conversation, OutboxJob
-from app.models.notifications import Notification, SubscribeGrant
-from app.services import notify as svc
-from app.timeutil import utcnow
-from workers.notify_jobs import deliver_notification, send_digest
+from app.chat.models import Conversation
+from app.core.clock import utcnow
+from app.core.errors import NotFound, ValidationFailed
+from app.core.outbox_job import OutboxJob
+from app.notify import notify as svc
+from app.notify.jobs import deliver_notification, send_digest
+from app.notify.models import Notification, SubscribeGrant
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.models import Tag
-from app.models.notifications import SubscribeGrant
+from app.community.models import Tag
+from app.notify.models import SubscribeGrant
 
 
 def _login(client, db_session, make_resident, code="amy"):

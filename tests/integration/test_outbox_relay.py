@@ -11,10 +11,10 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import select
 
-from app.models import OutboxJob
-from app.outbox import QUEUES, enqueue, get_queue, pending_count, relay
-from app.redis_conn import get_redis
-from app.timeutil import utcnow
+from app.core.clock import utcnow
+from app.core.outbox import QUEUES, enqueue, get_queue, pending_count, relay
+from app.core.outbox_job import OutboxJob
+from app.core.redis_conn import get_redis
 
 
 def _row(db_session, job: OutboxJob) -> OutboxJob:

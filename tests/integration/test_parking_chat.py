@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from parking_setup import zone_for
 
-from app.redis_conn import get_redis
-from app.services import parking
-from app.timeutil import utcnow
+from app.core.clock import utcnow
+from app.core.redis_conn import get_redis
+from app.parking import parking
 
 
 @pytest.fixture

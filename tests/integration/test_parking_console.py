@@ -10,11 +10,11 @@ from console_forms import login, post
 from parking_setup import zone_for
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Notification
-from app.models.parking import CarNotice
-from app.services import car_notices, parking
-from app.timeutil import utcnow
+from app.core.clock import utcnow
+from app.core.db import db
+from app.notify.models import Notification
+from app.parking import car_notices, parking
+from app.parking.models import CarNotice
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_staff_send_a_notice_by_plate(client, staff_in, make_resident, db_sessio
 
 def test_staff_add_zones_and_an_admin_adds_a_device_whose_secret_is_shown_once(client, staff_in, zones, app,
                                                                                db_session):
-    from app.redis_conn import get_redis
+    from app.core.redis_conn import get_redis
 
     staff = staff_in("admin")
     conn = get_redis(app)
@@ -131,7 +131,7 @@ def test_staff_add_zones_and_an_admin_adds_a_device_whose_secret_is_shown_once(c
     created = post(client, "/console/parking/setup/devices", {"name": "30幢路口", "zones": "B30"})
     html = created.get_data(as_text=True)
     assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
-    from app.models.parking import ParkingDevice
+    from app.parking.models import ParkingDevice
 
     device = db.session.scalar(select(ParkingDevice))
     assert device.secret in html and device.zone_ids == [zones["fresh"].id]

@@ -12,11 +12,12 @@ import pytest
 from parking_setup import iso, signed_post, zone_for
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models.parking import OccupancyEvent, ParkingZone, ZoneSample
-from app.redis_conn import get_redis
-from app.services import parking, parking_ingest
-from app.timeutil import utcnow
+from app.core.clock import utcnow
+from app.core.db import db
+from app.core.redis_conn import get_redis
+from app.parking import ingest as parking_ingest
+from app.parking import parking
+from app.parking.models import OccupancyEvent, ParkingZone, ZoneSample
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_free_counts_are_accepted_too(client, site):
     ({"timestamp": 400}, "stale_timestamp"),
 ])
 def test_bad_device_auth_is_refused_and_logged(client, site, caplog, tamper, code):
-    caplog.set_level(logging.WARNING, logger="miniprogram_api.parking_events")
+    caplog.set_level(logging.WARNING, logger="app.parking.device_api")
     if "timestamp" in tamper:  # an offset from now, taken when the test runs
         tamper = {"timestamp": int(time.time()) + tamper["timestamp"]}
     response = signed_post(client, site["camera"], _report("a1", utcnow(), fixed_occupied=1), **tamper)
@@ -94,7 +95,7 @@ def test_a_body_changed_after_signing_is_refused(client, site):
 
 
 def test_a_replayed_request_is_refused(client, site, caplog):
-    caplog.set_level(logging.WARNING, logger="miniprogram_api.parking_events")
+    caplog.set_level(logging.WARNING, logger="app.parking.device_api")
     ts = int(time.time())
     report = _report("r1", utcnow(), fixed_occupied=2)
     assert signed_post(client, site["camera"], report, timestamp=ts).status_code == 200
@@ -147,7 +148,7 @@ def test_a_stale_cache_write_never_replaces_a_newer_one(site, app, db_session):
 
 
 def test_wrong_and_unknown_zones_are_refused(client, site, caplog):
-    caplog.set_level(logging.WARNING, logger="miniprogram_api.parking_events")
+    caplog.set_level(logging.WARNING, logger="app.parking.device_api")
     wrong = signed_post(client, site["camera"], _report("w1", utcnow(), zone="B12", fixed_occupied=1))
     assert wrong.status_code == 403 and wrong.get_json()["error"]["code"] == "zone_not_allowed"
     unknown = signed_post(client, site["gateway"], _report("w2", utcnow(), zone="B99", fixed_occupied=1))
@@ -214,7 +215,7 @@ def test_per_space_states(client, site):
 
 
 def test_old_events_are_pruned_and_a_pruned_event_sent_again_changes_nothing(client, site, app):
-    from workers import parking_jobs
+    from app.parking import jobs as parking_jobs
 
     b30, now = site["b30"], utcnow()
     signed_post(client, site["camera"], _report("old", now - timedelta(days=3), fixed_occupied=1))

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Notification
-from app.models.parking import CarNotice
-from app.services import car_notices
+from app.core.db import db
+from app.notify.models import Notification
+from app.parking import car_notices
+from app.parking.models import CarNotice
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_a_plate_asked_for_in_a_second_turn(wx, people):
 
 
 def car_notices_ask() -> str:
-    from app.services.parking_chat import ASK_PLATE
+    from app.parking.chat import ASK_PLATE
 
     return ASK_PLATE
 

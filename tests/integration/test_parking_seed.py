@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.models import Building, Community
-from app.models.parking import ParkingDevice, ParkingZone, Vehicle, ZoneSample
-from app.services import parking
-from app.services.parking_demo import seed_parking
-from app.timeutil import utcnow
+from app.community.models import Building, Community
+from app.core.clock import utcnow
+from app.parking import parking
+from app.parking.demo import seed_parking
+from app.parking.models import ParkingDevice, ParkingZone, Vehicle, ZoneSample
 
 
 def test_seed_parking_covers_every_building_and_runs_once(db_session, make_resident):

@@ -8,10 +8,10 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from app.errors import NotFound
-from app.models import Building, Community, Household, Resident, Unit
-from app.services.roster import import_roster, read_roster
-from app.services.roster_file import RosterFileError
+from app.community.models import Building, Community, Household, Resident, Unit
+from app.community.roster import import_roster, read_roster
+from app.community.roster_file import RosterFileError
+from app.core.errors import NotFound
 
 ROSTERS = Path(__file__).resolve().parent.parent / "fixtures" / "rosters"
 HEADER = ["building", "unit", "room", "name", "phone", "birth_year", "role", "openid"]

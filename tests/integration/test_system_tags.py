@@ -6,10 +6,10 @@ import time
 
 from sqlalchemy import event, insert, select
 
-from app.extensions import db
-from app.models import Resident, Tag, resident_tag
-from app.services import tags as tag_service
-from app.services.tags import TagRule, age_band, refresh_all, refresh_system_tags
+from app.community import tags as tag_service
+from app.community.models import Resident, Tag, resident_tag
+from app.community.tags import TagRule, age_band, refresh_all, refresh_system_tags
+from app.core.db import db
 
 
 def names(db_session, resident: Resident) -> set[str]:

@@ -9,14 +9,15 @@ import pytest
 from console_forms import login
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Notification, OutboxJob, Resident
-from app.models.tickets import DISPATCH_MODES, RoutingRule, Ticket
-from app.services import ticket_dispatch as dispatch
-from app.services import tickets
-from app.services.tickets import Location
+from app.community.models import Resident
+from app.core.db import db
+from app.core.outbox_job import OutboxJob
+from app.notify.models import Notification
+from app.tickets import dispatch, tickets
+from app.tickets.models import DISPATCH_MODES, RoutingRule, Ticket
+from app.tickets.tickets import Location
 
-ALERT = "workers.ticket_jobs.alert_staff"
+ALERT = "app.tickets.jobs.alert_staff"
 
 
 def _report(db_session, resident, text="3幢楼道灯不亮", building="3", **kw):
@@ -186,7 +187,7 @@ def test_console_shows_rotation(client, db_session, make_resident, make_staff):
 
 
 def test_the_demo_rotates_other_repairs_to_the_building_s_worker(db_session):
-    from app.services.demo import seed_demo
+    from app.community.demo import seed_demo
 
     seed_demo(db_session)
     resident = db_session.scalar(select(Resident).where(Resident.household_id.is_not(None)).order_by(Resident.id))

@@ -8,11 +8,11 @@ import pytest
 from console_forms import csrf_token, login, post
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Notification
-from app.models.tickets import Ticket
-from app.services import tickets
-from app.services.tickets import Location
+from app.core.db import db
+from app.notify.models import Notification
+from app.tickets import tickets
+from app.tickets.models import Ticket
+from app.tickets.tickets import Location
 
 
 @pytest.fixture

@@ -7,13 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import Notification
-from app.models.tickets import RoutingRule, Ticket, TicketEvent
-from app.services import ticket_dispatch as dispatch
-from app.services import tickets
-from app.services.tickets import Location
-from app.timeutil import utcnow
+from app.core.clock import utcnow
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.notify.models import Notification
+from app.tickets import dispatch, tickets
+from app.tickets.models import RoutingRule, Ticket, TicketEvent
+from app.tickets.tickets import Location
 
 
 def _report(db_session, resident, text="3幢电梯坏了", category="elevator", building="3", **kw):
@@ -136,7 +135,7 @@ def test_staff_scope_limits_what_they_see(db_session, make_resident, make_staff)
 
 def test_sla_breach_escalates_once_to_supervisors(app, db_session, make_resident, make_staff, run_jobs,
                                                   fake_wechat, wecom):
-    from workers.ticket_jobs import check_sla
+    from app.tickets.jobs import check_sla
 
     resident = make_resident("3")
     boss = make_staff("admin")
@@ -157,7 +156,7 @@ def test_sla_breach_escalates_once_to_supervisors(app, db_session, make_resident
 
 
 def test_resolved_tickets_close_themselves_after_7_days(db_session, make_resident, make_staff):
-    from workers.ticket_jobs import check_sla
+    from app.tickets.jobs import check_sla
 
     resident = make_resident("3")
     ticket = _report(db_session, resident)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.models import OutboxJob
-from app.models.tickets import RoutingRule, Ticket
-from app.services import ticket_dispatch
-from app.services.demo import SEED_STEPS, seed_demo
-from app.services.ticket_demo import seed_tickets
+from app.community.demo import seed_demo, steps
+from app.core.outbox_job import OutboxJob
+from app.tickets import dispatch as ticket_dispatch
+from app.tickets.demo import seed_tickets
+from app.tickets.models import RoutingRule, Ticket
 
 
 def test_seed_builds_rules_and_tickets_in_every_state_once(app, db_session):
-    assert seed_tickets in SEED_STEPS
+    assert seed_tickets in steps()
     seed_demo(db_session)
     db_session.commit()
     states = sorted(db_session.scalars(select(Ticket.status)))
@@ -25,7 +25,7 @@ def test_seed_builds_rules_and_tickets_in_every_state_once(app, db_session):
     rules = db_session.scalar(select(func.count()).select_from(RoutingRule))
     assert rules > 0
     assert db_session.scalar(select(func.count()).select_from(OutboxJob).where(
-        OutboxJob.func.like("workers.ticket_jobs%"))) == 0  # seeding alerts nobody
+        OutboxJob.func.like("app.tickets.jobs%"))) == 0  # seeding alerts nobody
     lift = db_session.scalar(select(Ticket).where(Ticket.category == "elevator"))
     assert ticket_dispatch.matching_rule(db_session, lift).staff.username == "repair1"
     seed_demo(db_session)

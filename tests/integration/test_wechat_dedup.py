@@ -6,12 +6,13 @@ import pytest
 from sqlalchemy import func, select
 from wechat_post import text_xml
 
-from app.errors import ValidationFailed
-from app.extensions import db
-from app.models import Binding, Message
-from app.models.outbox import OutboxJob
-from app.outbox import enqueue
-from app.redis_conn import get_redis
+from app.binding.models import Binding
+from app.chat.models import Message
+from app.core.db import db
+from app.core.errors import ValidationFailed
+from app.core.outbox import enqueue
+from app.core.outbox_job import OutboxJob
+from app.core.redis_conn import get_redis
 from bots import dispatch, registry
 
 
@@ -74,7 +75,7 @@ def refusing_handler():
 
     @registry.on_message("linli_test_refuse")
     def refuse(inbound):
-        enqueue(inbound.session, "workers.jobs.send_text", inbound.openid, "不该发出")
+        enqueue(inbound.session, "app.chat.jobs.send_text", inbound.openid, "不该发出")
         inbound.session.flush()
         raise ValidationFailed("这条消息暂时无法处理，请换个说法。")
 
@@ -86,7 +87,7 @@ def test_a_handler_that_refuses_leaves_its_apology_and_none_of_its_writes(wx, re
     xml = text_xml("o_refuse", "随便", msg_id=888_000_003, msg_type="linli_test_refuse")
     reply = wx.reply(wx.post(xml))["Content"]
     assert reply == "这条消息暂时无法处理，请换个说法。"
-    assert _count(OutboxJob, func="workers.jobs.send_text") == 0
+    assert _count(OutboxJob, func="app.chat.jobs.send_text") == 0
     stored = db.session.scalar(select(Message).where(Message.wechat_msg_id == "888000003"))
     assert stored is not None and stored.reply == reply
     assert wx.reply(wx.post(xml))["Content"] == reply  # and WeChat's retry gets the same apology

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from wechat_post import FIXTURES, WeChatServer, fixture, signature, text_xml
 from wechatpy.crypto import WeChatCrypto, _get_signature
 
-from app.extensions import db
-from app.models import Binding, Message
-from app.services.chat import HELP_MENU
+from app.binding.models import Binding
+from app.chat.menu import help_text
+from app.chat.models import Message
+from app.core.db import db
 
 
 @pytest.fixture
@@ -234,4 +235,4 @@ def test_safe_mode_hostile_or_garbage_payloads_get_400(safe_mode, client):
 
 
 def test_help_menu_is_what_strangers_get_for_anything_else(wx):
-    assert HELP_MENU in wx.say("o_stranger", "我想问点事情")
+    assert help_text() in wx.say("o_stranger", "我想问点事情")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models.wishes import FacilityItem, Wish, WishFollower, WishSupport
-from app.services import wish_review, wishes
+from app.core.db import db
+from app.wishes import review as wish_review
+from app.wishes import wishes
+from app.wishes.models import FacilityItem, Wish, WishFollower, WishSupport
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import pytest
 from console_forms import csrf_token, login, post
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models.wishes import FacilityItem, Wish, WishThreshold
-from app.services import wishes
+from app.core.db import db
+from app.wishes import wishes
+from app.wishes.models import FacilityItem, Wish, WishThreshold
 
 
 @pytest.fixture

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.errors import Conflict, NotFound, ValidationFailed
-from app.extensions import db
-from app.models import Notification
-from app.models.wishes import FacilityItem, Wish, WishFollower, WishSupport
-from app.services import wish_catalogue, wish_review, wishes
-from app.services.notify import set_preferences
+from app.core.db import db
+from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.notify.models import Notification
+from app.notify.notify import set_preferences
+from app.wishes import catalogue as wish_catalogue
+from app.wishes import review as wish_review
+from app.wishes import wishes
+from app.wishes.models import FacilityItem, Wish, WishFollower, WishSupport
 
 
 @pytest.fixture

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.models import OutboxJob
-from app.models.wishes import FacilityItem, FacilityRating, Wish, WishSupport
-from app.services import wish_catalogue, wishes
-from app.services.demo import SEED_STEPS, seed_demo
-from app.services.wish_demo import seed_wishes
+from app.community.demo import seed_demo, steps
+from app.core.outbox_job import OutboxJob
+from app.wishes import catalogue as wish_catalogue
+from app.wishes import wishes
+from app.wishes.demo import seed_wishes
+from app.wishes.models import FacilityItem, FacilityRating, Wish, WishSupport
 
 
 def test_seed_builds_the_menu_wishes_and_ratings_once(app, db_session):
-    assert seed_wishes in SEED_STEPS
+    assert seed_wishes in steps()
     seed_demo(db_session)
     db_session.commit()
     statuses = sorted(db_session.scalars(select(Wish.status)))
@@ -27,7 +28,7 @@ def test_seed_builds_the_menu_wishes_and_ratings_once(app, db_session):
     assert lockers.built and wish_catalogue.ratings(db_session, [lockers.id])[lockers.id].count == 3
     assert wishes.threshold_for(db_session, community_id) == 10
     assert db_session.scalar(select(func.count()).select_from(OutboxJob).where(
-        OutboxJob.func.like("workers.wish_jobs%"))) == 0  # seeding tells nobody
+        OutboxJob.func.like("app.wishes.jobs%"))) == 0  # seeding tells nobody
     before = db_session.scalar(select(func.count()).select_from(FacilityRating))
     seed_demo(db_session)
     db_session.commit()

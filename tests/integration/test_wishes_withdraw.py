@@ -6,11 +6,15 @@ import pytest
 from console_forms import login
 from sqlalchemy import select
 
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.extensions import db
-from app.models import Community, Notification
-from app.models.wishes import OPEN_STATUSES, STATUSES, Wish, WishEvent
-from app.services import wish_chat, wish_review, wish_withdraw, wishes
+from app.community.models import Community
+from app.core.db import db
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.notify.models import Notification
+from app.wishes import chat as wish_chat
+from app.wishes import review as wish_review
+from app.wishes import wishes
+from app.wishes import withdraw as wish_withdraw
+from app.wishes.models import OPEN_STATUSES, STATUSES, Wish, WishEvent
 
 
 @pytest.fixture

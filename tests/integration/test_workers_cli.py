@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 from jobs_for_tests import runs
 
-from app.outbox import enqueue
+from app.core.outbox import enqueue
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable

@@ -10,13 +10,15 @@ from rq import SimpleWorker
 from rq.utils import now as rq_now
 from sqlalchemy.orm import Session
 
-from app.extensions import db
-from app.models import Binding, OutboxJob
-from app.outbox import QUEUES, enqueue, get_queue
-from app.redis_conn import get_redis
-from app.timeutil import utcnow
+from app.binding.models import Binding
+from app.core.clock import utcnow
+from app.core.db import db
+from app.core.outbox import QUEUES, enqueue, get_queue
+from app.core.outbox_job import OutboxJob
+from app.core.redis_conn import get_redis
+from workers.cron import load_cron
 from workers.embedded import EmbeddedTicker, start_embedded_ticker
-from workers.runner import RelayLoop, load_cron
+from workers.runner import RelayLoop
 
 
 def _work(app) -> None:
@@ -36,9 +38,9 @@ def _overdue_binding(db_session) -> Binding:
 def test_the_cron_config_registers_the_periodic_jobs(app):
     jobs = {job.name: job for job in load_cron(get_redis(app)).get_jobs()}
     assert jobs["workers.jobs.relay_outbox"].interval == 60
-    assert jobs["workers.jobs.expire_bindings"].interval == 600
-    assert jobs["workers.jobs.expire_bindings"].queue_name == "low"
-    assert jobs["workers.campaign_jobs.reap_stuck_deliveries"].interval == 600
+    assert jobs["app.binding.jobs.expire_bindings"].interval == 600
+    assert jobs["app.binding.jobs.expire_bindings"].queue_name == "low"
+    assert jobs["app.campaigns.jobs.reap_stuck_deliveries"].interval == 600
     assert all(job.func is not None and job.queue_name in QUEUES for job in jobs.values())
     # loading twice gives the same list, not a doubled one (the ticker and `flask cron` both load it)
     assert len(load_cron(get_redis(app)).get_jobs()) == len(jobs)
@@ -48,7 +50,7 @@ def test_the_embedded_ticker_runs_due_periodic_jobs_once_per_interval(app, db_se
     binding = _overdue_binding(db_session)
     ticker = EmbeddedTicker(app)
     first = set(ticker.tick())  # every registered job: none ran yet, so all are due
-    expected = {"workers.jobs.relay_outbox", "workers.jobs.expire_bindings"}
+    expected = {"workers.jobs.relay_outbox", "app.binding.jobs.expire_bindings"}
     assert first == {job.name for job in ticker.cron_jobs} >= expected
     _work(app)
     db_session.expire_all()
@@ -58,8 +60,8 @@ def test_the_embedded_ticker_runs_due_periodic_jobs_once_per_interval(app, db_se
     later = rq_now() + timedelta(seconds=61)
     after_a_minute = ticker.tick(at=later)
     assert "workers.jobs.relay_outbox" in after_a_minute
-    assert "workers.jobs.expire_bindings" not in after_a_minute
-    assert {"workers.jobs.relay_outbox", "workers.jobs.expire_bindings"} <= set(
+    assert "app.binding.jobs.expire_bindings" not in after_a_minute
+    assert {"workers.jobs.relay_outbox", "app.binding.jobs.expire_bindings"} <= set(
         ticker.tick(at=later + timedelta(seconds=600)))
 
 
@@ -97,7 +99,7 @@ def test_the_cron_scheduler_enqueues_registered_jobs_on_redis(app, db_session):
     scheduler = load_cron(get_redis(app))
     if app.config["REDIS_URL"]:
         enqueued = scheduler.enqueue_jobs()
-        assert {job.name for job in enqueued} >= {"workers.jobs.relay_outbox", "workers.jobs.expire_bindings"}
+        assert {job.name for job in enqueued} >= {"workers.jobs.relay_outbox", "app.binding.jobs.expire_bindings"}
         assert scheduler.enqueue_jobs() == []  # not due again yet
         _work(app)
         db_session.expire_all()

@@ -8,11 +8,13 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import update
 
-from app.models import Binding, Conversation, Message, OutboxJob
-from app.outbox import enqueue, get_queue
-from app.redis_conn import get_redis
-from app.timeutil import utcnow
-from workers.jobs import SEND_RETRY
+from app.binding.models import Binding
+from app.chat.jobs import SEND_RETRY
+from app.chat.models import Conversation, Message
+from app.core.clock import utcnow
+from app.core.outbox import enqueue, get_queue
+from app.core.outbox_job import OutboxJob
+from app.core.redis_conn import get_redis
 
 SEND_PATH = "/cgi-bin/message/custom/send"
 
@@ -29,7 +31,7 @@ def test_expire_bindings_expires_only_pending_ones_past_their_time(app, db_sessi
     overdue = _binding(db_session, "pending", timedelta(minutes=-1))
     fresh = _binding(db_session, "pending", timedelta(minutes=30))
     confirmed = _binding(db_session, "confirmed", timedelta(days=-1))
-    enqueue(db_session, "workers.jobs.expire_bindings", queue="low")
+    enqueue(db_session, "app.binding.jobs.expire_bindings", queue="low")
     db_session.commit()
     run_jobs()
     db_session.expire_all()
@@ -55,7 +57,7 @@ def _rq_job(app, db_session, outbox_row: OutboxJob) -> Job:
 
 def test_send_text_delivers_and_records_sent(app, db_session, run_jobs, fake_wechat):
     message = _outbound(db_session, "o_wang", "师傅明天上午九点上门")
-    enqueue(db_session, "workers.jobs.send_text", "o_wang", message.content, message.id, retries=SEND_RETRY)
+    enqueue(db_session, "app.chat.jobs.send_text", "o_wang", message.content, message.id, retries=SEND_RETRY)
     db_session.commit()
     run_jobs()
     sent = fake_wechat.sent_messages("custom")
@@ -68,7 +70,7 @@ def test_send_text_delivers_and_records_sent(app, db_session, run_jobs, fake_wec
 def test_send_text_outside_the_window_is_recorded_not_retried(app, db_session, run_jobs, fake_wechat):
     message = _outbound(db_session, "o_li", "您的报修已完成")
     fake_wechat.fail_next(SEND_PATH, 45015)
-    outbox_row = enqueue(db_session, "workers.jobs.send_text", "o_li", message.content, message.id,
+    outbox_row = enqueue(db_session, "app.chat.jobs.send_text", "o_li", message.content, message.id,
                          retries=SEND_RETRY)
     db_session.commit()
     run_jobs()
@@ -87,7 +89,7 @@ def test_send_text_outside_the_window_is_recorded_not_retried(app, db_session, r
 def test_send_text_when_wechat_is_busy(app, db_session, run_jobs, fake_wechat):
     message = _outbound(db_session, "o_zhao", "停水通知")
     fake_wechat.fail_next(SEND_PATH, -1, times=3)  # the client's own bounded retries all meet "busy"
-    outbox_row = enqueue(db_session, "workers.jobs.send_text", "o_zhao", message.content, message.id,
+    outbox_row = enqueue(db_session, "app.chat.jobs.send_text", "o_zhao", message.content, message.id,
                          retries=SEND_RETRY)
     db_session.commit()
     run_jobs()
@@ -108,7 +110,7 @@ def test_send_text_busy_on_every_try_is_recorded_failed_once_the_retries_are_use
                                                                                   fake_wechat):
     message = _outbound(db_session, "o_qian", "停电通知")
     fake_wechat.fail_next(SEND_PATH, -1, times=3 * 4)  # 3 client calls per try, 1 try + 3 retries
-    outbox_row = enqueue(db_session, "workers.jobs.send_text", "o_qian", message.content, message.id,
+    outbox_row = enqueue(db_session, "app.chat.jobs.send_text", "o_qian", message.content, message.id,
                          retries=SEND_RETRY)
     db_session.commit()
     run_jobs()
@@ -129,7 +131,7 @@ def test_send_text_busy_on_every_try_is_recorded_failed_once_the_retries_are_use
 
 
 def test_send_text_without_a_message_row_still_sends(app, db_session, run_jobs, fake_wechat):
-    enqueue(db_session, "workers.jobs.send_text", "o_sun", "您好")
+    enqueue(db_session, "app.chat.jobs.send_text", "o_sun", "您好")
     db_session.commit()
     run_jobs()
     assert [m["touser"] for m in fake_wechat.sent_messages("custom")] == ["o_sun"]

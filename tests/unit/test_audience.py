@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.services.audience import Age, And, AudienceError, HasTag, Not, Or, parse, render
+from app.campaigns.audience import Age, And, AudienceError, HasTag, Not, Or, parse, render
 
 TAG_NAMES = st.sampled_from(["building:30", "building:7", "health:red", "interest:chess", "has_vehicle",
                              "moved_out", "unit:30-2", "age:60-69", "兴趣:广场舞"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.rooms import RoomRef, cn_number, find_phone, parse_room
+from app.community.rooms import RoomRef, cn_number, find_phone, parse_room
 
 
 @pytest.mark.parametrize(("text", "expected"), [

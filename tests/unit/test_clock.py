@@ -1,11 +1,11 @@
-"""The one clock: every helper derives from app.timeutil.now, which the test clock moves."""
+"""The one clock: every helper derives from app.core.clock.now, which the test clock moves."""
 
 from __future__ import annotations
 
 import os
 from datetime import timedelta
 
-from app import timeutil
+from app.core import clock as timeutil
 
 
 def test_helpers_agree_with_the_one_clock(clock):

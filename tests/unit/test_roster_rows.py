@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.services.roster import RosterRow, RowError, parse_row
-from app.services.roster_file import RosterLine
+from app.community.roster import RosterRow, RowError, parse_row
+from app.community.roster_file import RosterLine
 
 GOOD = {"building": "30", "unit": "2", "room": "1201", "name": "王秀英", "phone": "13800138000",
         "birth_year": "1948", "role": "业主", "openid": ""}

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from app.errors import WeChatError
-from app.redis_conn import get_redis
+from app.core.errors import WeChatError
+from app.core.redis_conn import get_redis
 from app.wechat import (
     WeComClient,
     build_oa_client,

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from app.errors import WeChatError
-from app.redis_conn import get_redis
+from app.core.errors import WeChatError
+from app.core.redis_conn import get_redis
 from app.wechat import build_oa_client
 from app.wechat.calls import CUSTOM_SEND, TEMPLATE_SEND
 from fakewechat import FakeWeChat, serve_lean_in_thread

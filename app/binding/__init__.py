@@ -1,0 +1,20 @@
+"""binding: a WeChat user (official account or mini-program) recognised as a roster resident:
+binding requests, staff review, codes, the mini-program's login and its /me.
+
+Public surface: bindings (start_binding, confirm_binding, resident_for_openid, pending_bindings).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.core import periodic
+from app.core.features import add_templates
+
+
+def init_app(app: Flask) -> None:
+    """The binding models, the review page, the mini-program's login and /me, and expiry."""
+    from app.binding import console, login_api, me_api, models  # noqa: F401, PLC0415 - routes attach on import
+
+    add_templates(app, __name__)
+    periodic.every("app.binding.jobs.expire_bindings", "low", interval=600)

@@ -1,0 +1,20 @@
+"""chat: conversations and messages, the chat core (one message in, one reply out, for every
+channel), the multi-turn dialog that features plug their flows into, the help menu, the mini-program's
+chat box, and answers sent later.
+
+Public surface: core (handle_text), dialog (Flow, Slot, register, register_answer), menu (add_line),
+conversations, env (ChatEnv).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.chat import menu
+
+
+def init_app(app: Flask) -> None:
+    """The chat models and the mini-program's chat box."""
+    from app.chat import api, models  # noqa: F401, PLC0415 - routes attach on import
+
+    menu.add_line("human", 90, "找物业的人：发送“转人工”")

@@ -1,0 +1,27 @@
+"""clinic: the community health station: services, schedules and slots, bookings (chat, mini-program,
+console), family-doctor teams, health records and colours, no-shows and reminders.
+
+Public surface: clinic (health data access), slots (open_slots, generate_slots), bookings (book, cancel),
+models (Booking, Slot).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.chat import menu
+from app.community.demo import add_step as add_seed_step
+from app.core import periodic
+from app.core.features import add_templates
+
+
+def init_app(app: Flask) -> None:
+    """Clinic models, chat flows, the doctors' console, API routes, periodic jobs and the demo clinic."""
+    from app.clinic import api, chat, console, models  # noqa: F401, PLC0415 - flows and routes attach on import
+    from app.clinic.demo import seed_clinic  # noqa: PLC0415
+
+    add_templates(app, __name__)
+    periodic.every("app.clinic.jobs.mark_no_shows", "low", interval=600)  # never checked in: no-show
+    periodic.every("app.clinic.jobs.top_up_slots", "low", interval=21600)  # 3 weeks of slots from templates
+    add_seed_step(seed_clinic)
+    menu.add_line("booking", 60, "预约社区诊所：如“预约明天上午测血压”")

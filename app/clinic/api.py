@@ -1,0 +1,193 @@
+"""Clinic bookings in the mini-program: services, bookable slots, create / cancel / reschedule / list mine,
+the waitlist, one's own health data and its export; and the kiosk's device-authenticated measurements."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import jsonify, request
+from sqlalchemy import select
+
+from app.binding.me_api import current_resident
+from app.clinic import bookings, clinic
+from app.clinic.models import BOOKING_STATUSES, MEASUREMENT_KINDS, SERVICE_CODES, Booking, ClinicService, KioskDevice
+from app.clinic.slots import open_slots, seats_for, service_by_code, slot_label
+from app.community.models import Resident
+from app.core.clock import to_local, utcnow
+from app.core.db import db
+from app.core.errors import NotFound, Unauthorized, ValidationFailed
+from miniprogram_api.openapi import api_route, json_body
+from miniprogram_api.schemas import COMPONENTS, ERROR_RESPONSES, ref
+
+CHANNEL = "wxa"
+TAGS = ("clinic",)
+COMPONENTS["ClinicSlot"] = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "service": {"type": "string", "enum": list(SERVICE_CODES)},
+    "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"},
+    "label": {"type": "string", "example": "11月26日（周四）09:30，陈文医生，卫生站1诊室"},
+    "provider": {"type": "string"}, "specialty": {"type": "string"}, "place": {"type": "string"},
+    "place_kind": {"type": "string", "enum": ["room", "home", "video"]},
+    "seats": {"type": "integer", "description": "您还能约的空位"}, "full": {"type": "boolean"}}}
+COMPONENTS["Booking"] = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "number": {"type": "string", "example": "YY2611250007"},
+    "status": {"type": "string", "enum": list(BOOKING_STATUSES)}, "status_label": {"type": "string"},
+    "service": {"type": "string", "enum": list(SERVICE_CODES)}, "service_name": {"type": "string"},
+    "slot": ref("ClinicSlot"), "can_cancel": {"type": "boolean"},
+    "created_at": {"type": "string", "format": "date-time"}}}
+SLOT_REQUEST = {"type": "object", "required": ["slot_id"], "properties": {
+    "slot_id": {"type": "integer", "title": "时段"}, "note": {"type": "string", "title": "备注", "maxLength": 300}}}
+MEASURE_REQUEST = {"type": "object", "required": ["phone", "kind", "values"], "properties": {
+    "phone": {"type": "string", "title": "住户手机号", "maxLength": 20},
+    "kind": {"type": "string", "enum": list(MEASUREMENT_KINDS)},
+    "values": {"type": "object", "description": "blood_pressure: systolic, diastolic; others: value"}}}
+BOOKING_OK = {"description": "成功", **ref("Booking")}
+ERRORS = {s: ERROR_RESPONSES[s] for s in (403, 404, 409, 422)}
+
+
+def _iso(value) -> str:
+    return value.isoformat() + "Z"
+
+
+def slot_json(slot, red: bool = False) -> dict:
+    """A slot as the mini-program shows it."""
+    seats = seats_for(slot, red)
+    return {"id": slot.id, "service": slot.service.code, "starts_at": _iso(slot.starts_at),
+            "ends_at": _iso(slot.ends_at), "label": slot_label(slot), "provider": slot.provider.name,
+            "specialty": slot.provider.specialty, "place": slot.place.name, "place_kind": slot.place.kind,
+            "seats": seats, "full": seats == 0}
+
+
+def booking_json(booking: Booking) -> dict:
+    """A booking of the resident's."""
+    return {"id": booking.id, "number": booking.number, "status": booking.status,
+            "status_label": bookings.STATUS_LABELS[booking.status], "service": booking.service.code,
+            "service_name": booking.service.name, "slot": slot_json(booking.slot),
+            "can_cancel": booking.status == "booked" and booking.starts_at > utcnow(),
+            "created_at": _iso(booking.created_at)}
+
+
+@api_route("/clinic/services", summary="社区诊所可预约的项目", tags=TAGS,
+           responses={200: {"description": "成功"}, 403: ERROR_RESPONSES[403]})
+def clinic_services():
+    """The community's bookable services with their booking rules."""
+    resident = current_resident()
+    rows = db.session.scalars(select(ClinicService).where(ClinicService.community_id == resident.community_id,
+                                                          ClinicService.active.is_(True)).order_by(ClinicService.id))
+    return jsonify({"services": [{"code": s.code, "name": s.name, "place_kind": s.place_kind,
+                                  "min_notice_minutes": s.min_notice_minutes, "horizon_days": s.horizon_days,
+                                  "max_active": s.max_active_per_resident} for s in rows]})
+
+
+@api_route("/clinic/slots", summary="可预约的时段", tags=TAGS,
+           responses={200: {"description": "成功", "type": "object", "properties": {
+               "slots": {"type": "array", "items": ref("ClinicSlot")}}}, **ERRORS})
+def clinic_slots():
+    """Slots of a service (?service=ecg, optional &date=YYYY-MM-DD) one may book now; full ones for the waitlist."""
+    resident = current_resident()
+    service = service_by_code(db.session, resident.community_id, request.args.get("service", ""))
+    if service is None:
+        raise NotFound("没有这个预约项目", code="service_not_found")
+    day = None
+    if request.args.get("date"):
+        try:
+            day = date.fromisoformat(request.args["date"])
+        except ValueError:
+            raise ValidationFailed("日期格式应为 YYYY-MM-DD", code="bad_date") from None
+    red = clinic.colour_of(db.session, resident.id) == "red"
+    rows = [s for s in open_slots(db.session, resident, service, utcnow(), free_only=False)
+            if day is None or to_local(s.starts_at).date() == day]
+    return jsonify({"slots": [slot_json(s, red) for s in rows[:200]]})
+
+
+@api_route("/clinic/bookings", methods=("POST",), summary="预约", tags=TAGS, request_schema=SLOT_REQUEST,
+           responses={201: {"description": "已预约", **ref("Booking")}, **ERRORS})
+def clinic_book():
+    """Take a seat in a slot; 409 slot_full (已约满) when none is left, already_booked for a second try."""
+    body, resident = json_body(), current_resident()
+    booking = bookings.create_booking(db.session, resident, body["slot_id"], source=CHANNEL,
+                                      note=body.get("note") or "")
+    out = booking_json(booking)
+    db.session.commit()
+    return jsonify(out), 201
+
+
+@api_route("/clinic/bookings", summary="我的预约", tags=TAGS,
+           responses={200: {"description": "成功", "type": "object", "properties": {
+               "bookings": {"type": "array", "items": ref("Booking")}}}, 403: ERROR_RESPONSES[403]})
+def clinic_my_bookings():
+    """The resident's bookings: ?upcoming=1 for the ones still to come (soonest first), else all (newest first)."""
+    rows = bookings.bookings_for_resident(db.session, current_resident(),
+                                          upcoming=request.args.get("upcoming") in ("1", "true"))
+    return jsonify({"bookings": [booking_json(b) for b in rows]})
+
+
+@api_route("/clinic/bookings/<int(max=2147483647):booking_id>/cancel", methods=("POST",), summary="取消预约",
+           tags=TAGS, responses={200: BOOKING_OK, **ERRORS})
+def clinic_cancel(booking_id: int):
+    """Cancel one's booking before it starts; the seat goes to whoever books first (the waitlist is told)."""
+    booking = bookings.booking_for_resident(db.session, booking_id, current_resident())
+    bookings.cancel_booking(db.session, booking)
+    out = booking_json(booking)
+    db.session.commit()
+    return jsonify(out)
+
+
+@api_route("/clinic/bookings/<int(max=2147483647):booking_id>/reschedule", methods=("POST",), summary="改约",
+           tags=TAGS, request_schema=SLOT_REQUEST, responses={200: BOOKING_OK, **ERRORS})
+def clinic_reschedule(booking_id: int):
+    """Move a booking to another slot of the same service; the old seat is kept if the new one is full."""
+    booking = bookings.booking_for_resident(db.session, booking_id, current_resident())
+    new = bookings.reschedule(db.session, booking, json_body()["slot_id"], source=CHANNEL)
+    out = booking_json(new)
+    db.session.commit()
+    return jsonify(out)
+
+
+@api_route("/clinic/waitlist", methods=("POST",), summary="登记候补", tags=TAGS, request_schema=SLOT_REQUEST,
+           responses={201: {"description": "已登记候补"}, **ERRORS})
+def clinic_waitlist():
+    """Wait for a seat in a full slot; the resident is told when one frees."""
+    entry = bookings.join_waitlist(db.session, current_resident(), json_body()["slot_id"])
+    out = {"slot_id": entry.slot_id, "status": entry.status}
+    db.session.commit()
+    return jsonify(out), 201
+
+
+@api_route("/clinic/health", summary="我的健康数据", tags=TAGS,
+           responses={200: {"description": "成功"}, 403: ERROR_RESPONSES[403]})
+def clinic_my_health():
+    """One's own health colour and measurements (?format=download as a file to keep)."""
+    data = clinic.export_own(db.session, current_resident())
+    response = jsonify(data)
+    if request.args.get("format") == "download":
+        response.headers["Content-Disposition"] = 'attachment; filename="health.json"'
+    return response
+
+
+def _device() -> KioskDevice:
+    token = request.headers.get("X-Kiosk-Token") or ""
+    device = db.session.scalar(select(KioskDevice).where(KioskDevice.token_hash == clinic.hash_device_token(token),
+                                                         KioskDevice.active.is_(True))) if token else None
+    if device is None:
+        raise Unauthorized("设备未认证", code="bad_device_token")
+    return device
+
+
+@api_route("/clinic/kiosk/measurements", methods=("POST",), summary="自助检测设备上传测量结果", auth=False,
+           tags=TAGS, request_schema=MEASURE_REQUEST,
+           responses={201: {"description": "已记录"}, 401: ERROR_RESPONSES[401], 404: ERROR_RESPONSES[404],
+                      422: ERROR_RESPONSES[422]})
+def clinic_kiosk_measure():
+    """A kiosk (header X-Kiosk-Token) records a reading for a resident found by phone; the colour follows."""
+    device, body = _device(), json_body()
+    resident = db.session.scalar(select(Resident).where(Resident.community_id == device.community_id,
+                                                        Resident.phone == body["phone"].strip()))
+    if resident is None:
+        raise NotFound("没有找到这位住户", code="resident_not_found")
+    reading = clinic.record_measurement(db.session, resident.id, body["kind"], body["values"], source="kiosk",
+                                        device_id=device.id)
+    out = {"id": reading.id, "colour": reading.colour,
+           "resident_colour": clinic.colour_of(db.session, resident.id)}
+    db.session.commit()
+    return jsonify(out), 201
+

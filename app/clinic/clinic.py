@@ -1,0 +1,295 @@
+"""The clinic's catalogue, family-doctor teams and the doctor's scope, and health colours.
+
+Health colour thresholds (documented here, applied to every kiosk or doctor reading; the worst
+colour of a resident's latest reading of each kind becomes their colour unless a doctor set it):
+
+    blood_pressure  systolic/diastolic mmHg: red >= 160 or >= 100, or < 80 systolic; yellow >= 140 or >= 90,
+                    or < 90 systolic
+    blood_glucose   fasting mmol/L: red >= 11.1 or < 2.8; yellow >= 7.0 or < 3.9
+    bmi             kg/m2: red >= 35; yellow >= 28 or < 18.5
+    uric_acid       umol/L: red > 540; yellow > 420
+    cholesterol     total, mmol/L: red >= 7.8; yellow >= 6.2
+
+Scope: a doctor reads the health data of the residents of households signed to one of their
+family-doctor teams, and of the buildings in their building_scope (when set). Every read and every
+refused attempt is written to health_access_log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import Select, case, insert, or_, select
+from sqlalchemy.orm import Session
+
+from app.clinic.models import (
+    COLOURS,
+    MEASUREMENT_KINDS,
+    FamilyDoctorMember,
+    FamilyDoctorSigning,
+    FamilyDoctorTeam,
+    HealthAccessLog,
+    HealthRecord,
+    Measurement,
+)
+from app.community.models import Building, Household, Resident, Staff, Unit
+from app.core.clock import utcnow
+from app.core.errors import Forbidden, NotFound, ValidationFailed
+
+SERVICE_LABELS = {
+    "blood_pressure": "测血压", "blood_glucose": "测血糖", "ecg": "心电图", "ct": "CT检查", "gastroscopy": "胃镜",
+    "colonoscopy": "肠镜", "checkup": "体检", "home_visit": "家庭医生上门", "video_consult": "视频问诊",
+    "general": "全科门诊", "tcm": "中医", "vaccination": "打疫苗",
+}
+SERVICE_ALIASES = {  # words a resident answers with when asked which service
+    "blood_pressure": ("血压",), "blood_glucose": ("血糖",), "ecg": ("心电",), "ct": ("ct", "CT"),
+    "gastroscopy": ("胃镜",), "colonoscopy": ("肠镜",), "checkup": ("体检",), "home_visit": ("上门", "家庭医生"),
+    "video_consult": ("视频",), "general": ("全科", "门诊", "看病"), "tcm": ("中医", "针灸"),
+    "vaccination": ("疫苗",),
+}
+COLOUR_LABELS = {"red": "红色（重点关注）", "yellow": "黄色（加强随访）", "green": "绿色（健康）"}
+MEASUREMENT_LABELS = {"blood_pressure": "血压", "blood_glucose": "血糖", "bmi": "BMI", "uric_acid": "尿酸",
+                      "cholesterol": "总胆固醇"}
+DOCTOR_ROLE = "doctor"
+_RANK = {"green": 0, "yellow": 1, "red": 2}
+
+
+def service_from_text(text: str) -> str | None:
+    """The contract service id a short answer names (心电图 -> ecg), or None."""
+    for code, label in SERVICE_LABELS.items():
+        if label in text:
+            return code
+    for code, words in SERVICE_ALIASES.items():
+        if any(w in text for w in words):
+            return code
+    return None
+
+
+# ---- family-doctor teams and scope -------------------------------------------------------------
+
+def team_for_household(session: Session, household_id: int | None) -> FamilyDoctorTeam | None:
+    """The family-doctor team a household is signed to."""
+    if household_id is None:
+        return None
+    signing = session.scalar(select(FamilyDoctorSigning).where(FamilyDoctorSigning.household_id == household_id))
+    return signing.team if signing is not None else None
+
+
+def sign_household(session: Session, household_id: int, team_id: int) -> FamilyDoctorSigning:
+    """Sign a household to a team (moving it when it was signed elsewhere)."""
+    signing = session.scalar(select(FamilyDoctorSigning).where(FamilyDoctorSigning.household_id == household_id))
+    if signing is None:
+        signing = FamilyDoctorSigning(household_id=household_id, team_id=team_id)
+        session.add(signing)
+    else:
+        signing.team_id = team_id
+    session.flush()
+    return signing
+
+
+def team_ids_for(session: Session, staff: Staff) -> list[int]:
+    """The family-doctor teams a staff member belongs to."""
+    return list(session.scalars(select(FamilyDoctorMember.team_id).where(FamilyDoctorMember.staff_id == staff.id)))
+
+
+def scope_filter(session: Session, staff: Staff):
+    """A WHERE clause on Resident: the residents this doctor may see (false for anyone else)."""
+    if staff.role != DOCTOR_ROLE or not staff.active:
+        return Resident.id.is_(None) & Resident.id.is_not(None)
+    teams = team_ids_for(session, staff)
+    signed = Resident.household_id.in_(
+        select(FamilyDoctorSigning.household_id).where(FamilyDoctorSigning.team_id.in_(teams or [-1])))
+    clauses = [signed]
+    if staff.building_scope:
+        in_buildings = Resident.household_id.in_(
+            select(Household.id).join(Unit, Household.unit_id == Unit.id)
+            .join(Building, Unit.building_id == Building.id)
+            .where(Building.community_id == staff.community_id, Building.number.in_(list(staff.building_scope))))
+        clauses.append(in_buildings)
+    return (Resident.community_id == staff.community_id) & (Resident.status == "active") & or_(*clauses)
+
+
+def residents_in_scope(session: Session, staff: Staff, *, colour: str | None = None) -> Select:
+    """The doctor's residents with their health record (outer-joined), red first; filter by colour."""
+    query = (select(Resident, HealthRecord).outerjoin(HealthRecord, HealthRecord.resident_id == Resident.id)
+             .where(scope_filter(session, staff)))
+    if colour == "green":
+        query = query.where(or_(HealthRecord.colour == "green", HealthRecord.id.is_(None)))
+    elif colour in COLOURS:
+        query = query.where(HealthRecord.colour == colour)
+    rank = case((HealthRecord.colour == "red", 0), (HealthRecord.colour == "yellow", 1), else_=2)
+    return query.order_by(rank, Resident.id)
+
+
+def list_residents(session: Session, staff: Staff, *, colour: str | None = None,
+                   limit: int = 500) -> list[tuple[Resident, HealthRecord | None]]:
+    """The doctor's residents for a list page; each one shown is audit-logged as a `list` read."""
+    rows = [tuple(row) for row in session.execute(residents_in_scope(session, staff, colour=colour).limit(limit))]
+    if rows:
+        now = utcnow()
+        session.execute(insert(HealthAccessLog), [{"staff_id": staff.id, "resident_id": r.id, "action": "list",
+                                                   "at": now} for r, _ in rows])
+    return rows
+
+
+def in_scope(session: Session, staff: Staff, resident_id: int) -> bool:
+    """Whether this staff member may read this resident's health data."""
+    return session.scalar(select(Resident.id).where(Resident.id == resident_id, scope_filter(session, staff))) \
+        is not None
+
+
+def _log(session: Session, staff: Staff, resident_id: int, action: str) -> None:
+    session.add(HealthAccessLog(staff_id=staff.id, resident_id=resident_id, action=action, at=utcnow()))
+    session.flush()
+
+
+def open_health_file(session: Session, staff: Staff, resident_id: int) -> Resident:
+    """A resident a doctor is about to read: logged as a view, or logged as refused and Forbidden.
+
+    The caller commits before re-raising Forbidden, so the refused attempt is kept.
+    """
+    resident = session.get(Resident, resident_id)
+    if resident is None or resident.community_id != staff.community_id:
+        raise NotFound("没有找到这位住户", code="resident_not_found")
+    if not in_scope(session, staff, resident_id):
+        _log(session, staff, resident_id, "refused")
+        raise Forbidden("这位住户不在您负责的范围内", code="out_of_scope")
+    _log(session, staff, resident_id, "view")
+    return resident
+
+
+# ---- health colour and measurements ------------------------------------------------------------
+
+def _num(values: dict, name: str) -> float:
+    try:
+        return float(values[name])
+    except (KeyError, TypeError, ValueError):
+        raise ValidationFailed(f"缺少或无法识别的数值：{name}", code="bad_measurement") from None
+
+
+def colour_for(kind: str, values: dict) -> str:
+    """What the documented thresholds say about one reading."""
+    if kind == "blood_pressure":
+        sys_, dia = _num(values, "systolic"), _num(values, "diastolic")
+        if sys_ >= 160 or dia >= 100 or sys_ < 80:
+            return "red"
+        return "yellow" if sys_ >= 140 or dia >= 90 or sys_ < 90 else "green"
+    if kind == "blood_glucose":
+        v = _num(values, "value")
+        return "red" if v >= 11.1 or v < 2.8 else "yellow" if v >= 7.0 or v < 3.9 else "green"
+    if kind == "bmi":
+        v = _num(values, "value")
+        return "red" if v >= 35 else "yellow" if v >= 28 or v < 18.5 else "green"
+    if kind == "uric_acid":
+        v = _num(values, "value")
+        return "red" if v > 540 else "yellow" if v > 420 else "green"
+    if kind == "cholesterol":
+        v = _num(values, "value")
+        return "red" if v >= 7.8 else "yellow" if v >= 6.2 else "green"
+    raise ValidationFailed(f"不支持的测量项目：{kind}", code="bad_measurement_kind")
+
+
+def health_record(session: Session, resident_id: int) -> HealthRecord | None:
+    """A resident's health record, if any."""
+    return session.scalar(select(HealthRecord).where(HealthRecord.resident_id == resident_id))
+
+
+def colour_of(session: Session, resident_id: int) -> str | None:
+    """A resident's health colour (None when never measured or set)."""
+    record = health_record(session, resident_id)
+    return record.colour if record is not None else None
+
+
+def record_measurement(session: Session, resident_id: int, kind: str, values: dict, *, source: str = "kiosk",
+                       device_id: int | None = None, now: datetime | None = None) -> Measurement:
+    """Store a reading and recompute the resident's colour (unless a doctor set it)."""
+    if kind not in MEASUREMENT_KINDS:
+        raise ValidationFailed(f"不支持的测量项目：{kind}", code="bad_measurement_kind")
+    colour = colour_for(kind, values)
+    reading = Measurement(resident_id=resident_id, kind=kind, values=dict(values), colour=colour, source=source,
+                          device_id=device_id, measured_at=now or utcnow())
+    session.add(reading)
+    session.flush()
+    record = health_record(session, resident_id)
+    if record is None:
+        record = HealthRecord(resident_id=resident_id, colour="green", source="auto", note="")
+        session.add(record)
+    if record.source != "doctor":
+        record.colour = _worst_latest(session, resident_id)
+    session.flush()
+    _refresh_tags(session, resident_id)
+    return reading
+
+
+def _worst_latest(session: Session, resident_id: int) -> str:
+    worst = "green"
+    for kind in MEASUREMENT_KINDS:
+        latest = session.scalar(select(Measurement.colour).where(Measurement.resident_id == resident_id,
+                                                                 Measurement.kind == kind)
+                                .order_by(Measurement.measured_at.desc(), Measurement.id.desc()).limit(1))
+        if latest is not None and _RANK[latest] > _RANK[worst]:
+            worst = latest
+    return worst
+
+
+def set_colour(session: Session, staff: Staff, resident_id: int, colour: str | None, note: str) -> HealthRecord:
+    """A doctor sets (or, with colour=None, hands back to the thresholds) a resident's colour, with a note."""
+    open_health_file(session, staff, resident_id)
+    if colour is not None and colour not in COLOURS:
+        raise ValidationFailed("颜色只能是红、黄、绿", code="bad_colour")
+    if colour is not None and not (note or "").strip():
+        raise ValidationFailed("调整健康颜色需要填写说明", code="note_required")
+    record = health_record(session, resident_id)
+    if record is None:
+        record = HealthRecord(resident_id=resident_id, colour="green", source="auto", note="")
+        session.add(record)
+    if colour is None:
+        record.source, record.colour = "auto", _worst_latest(session, resident_id)
+    else:
+        record.source, record.colour = "doctor", colour
+    record.note, record.set_by_id = (note or "").strip()[:1000], staff.id
+    _log(session, staff, resident_id, "colour_override")
+    _refresh_tags(session, resident_id)
+    return record
+
+
+def measurements(session: Session, resident_id: int, limit: int = 50) -> list[Measurement]:
+    """A resident's latest readings, newest first."""
+    return list(session.scalars(select(Measurement).where(Measurement.resident_id == resident_id)
+                                .order_by(Measurement.measured_at.desc(), Measurement.id.desc()).limit(limit)))
+
+
+def export_own(session: Session, resident: Resident) -> dict:
+    """Everything the clinic holds about a resident's health, for the resident themselves."""
+    record = health_record(session, resident.id)
+    return {
+        "colour": record.colour if record else None,
+        "colour_note": record.note if record and record.source == "doctor" else "",
+        "measurements": [{"kind": m.kind, "values": m.values, "colour": m.colour, "source": m.source,
+                          "measured_at": m.measured_at.isoformat() + "Z"}
+                         for m in measurements(session, resident.id, limit=1000)],
+    }
+
+
+def hash_device_token(token: str) -> str:
+    """What a kiosk's token is stored as (the token itself is never kept)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def health_colours(session: Session, resident_ids: list[int]) -> dict[int, str]:
+    """Bulk loader for the health:<colour> system tag rule."""
+    if not resident_ids:
+        return {}
+    wanted = set(resident_ids)  # one query whatever the batch size: a range, filtered here
+    rows = session.execute(select(HealthRecord.resident_id, HealthRecord.colour).where(
+        HealthRecord.resident_id.between(min(wanted), max(wanted))))
+    return {rid: colour for rid, colour in rows if rid in wanted}
+
+
+def _refresh_tags(session: Session, resident_id: int) -> None:
+    from app.community.tags import refresh_system_tags  # noqa: PLC0415 - tags imports this module's loader
+
+    resident = session.get(Resident, resident_id)
+    if resident is not None:
+        refresh_system_tags(session, resident)

@@ -1,0 +1,26 @@
+"""escalations (转人工): a conversation handed to a person: the staff inbox, taking over a
+conversation, canned replies, SLAs in business hours, WeChat Work alerts and answers (/wecom).
+
+Public surface: escalations (escalate, intercept, fallback, claim, resolve), inbox, canned_replies.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.community.demo import add_step as add_seed_step
+from app.core import periodic
+from app.core.features import add_templates
+
+
+def init_app(app: Flask) -> None:
+    """Escalation models, the inbox, the /wecom door, SLA checks and the demo's canned replies."""
+    from app.escalations import console, models  # noqa: F401, PLC0415 - routes attach on import
+    from app.escalations.canned_replies import seed_canned_replies  # noqa: PLC0415
+    from app.escalations.wecom import bp  # noqa: PLC0415
+
+    add_templates(app, __name__)
+    if bp.name not in app.blueprints:
+        app.register_blueprint(bp)
+    periodic.every("app.escalations.jobs.check_sla", "default", interval=60)  # breaches go to a supervisor
+    add_seed_step(seed_canned_replies)

@@ -1,0 +1,147 @@
+"""Parking in the mini-program: every zone's free spaces (stale counts flagged, their numbers withheld),
+my household's vehicles, and sending a car notice to a plate's owner."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify
+
+from app.binding.me_api import current_resident
+from app.core.clock import utcnow
+from app.core.db import db
+from app.core.redis_conn import get_redis
+from app.parking import car_notices, parking
+from app.parking.models import NOTICE_KINDS
+from miniprogram_api.openapi import api_route, json_body
+from miniprogram_api.schemas import ERROR_RESPONSES
+
+CHANNEL = "wxa"
+ZONE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string", "example": "30幢"},
+        "building": {"type": "string", "nullable": True, "description": "楼号；共用停车场为 null"},
+        "fixed_capacity": {"type": "integer"}, "temporary_capacity": {"type": "integer"},
+        "fixed_free": {"type": "integer", "nullable": True, "description": "数据过期时为 null"},
+        "temporary_free": {"type": "integer", "nullable": True, "description": "数据过期时为 null"},
+        "updated_at": {"type": "string", "format": "date-time", "nullable": True},
+        "age_minutes": {"type": "integer", "nullable": True}, "stale": {"type": "boolean"},
+        "mine": {"type": "boolean", "description": "是我家所在的楼"},
+    },
+}
+ZONES = {"description": "各停车区域余位", "type": "object", "properties": {
+    "zones": {"type": "array", "items": ZONE}, "stale_minutes": {"type": "integer"}}}
+VEHICLE = {"type": "object", "properties": {"id": {"type": "integer"}, "plate": {"type": "string"},
+                                            "created_at": {"type": "string", "format": "date-time"}}}
+VEHICLES = {"description": "我家登记的车辆", "type": "object",
+            "properties": {"vehicles": {"type": "array", "items": VEHICLE}}}
+VEHICLE_REQUEST = {"type": "object", "required": ["plate"],
+                   "properties": {"plate": {"type": "string", "title": "车牌号", "maxLength": 20,
+                                            "example": "浙A12345"}}}
+NOTICE_REQUEST = {
+    "type": "object", "required": ["plate", "kind"],
+    "properties": {
+        "plate": {"type": "string", "title": "车牌号", "maxLength": 20},
+        "kind": {"type": "string", "title": "提醒类型", "enum": list(NOTICE_KINDS), "maxLength": 10,
+                 "description": "move 挪车 / lights 车灯未关 / window 车窗未关 / text 自己写"},
+        "text": {"type": "string", "title": "留言", "maxLength": 200},
+    },
+}
+NOTICE = {"description": "已发送（或车牌未登记，转给物业）", "type": "object", "properties": {
+    "id": {"type": "integer"}, "plate": {"type": "string"}, "kind": {"type": "string"},
+    "status": {"type": "string", "enum": ["sent", "unmatched"]}, "message": {"type": "string"}}}
+
+
+@api_route("/parking/zones", summary="各停车区域余位（固定/临时）", tags=("parking",),
+           responses={200: ZONES, 403: ERROR_RESPONSES[403]})
+def parking_zones():
+    """Every zone of the resident's community; a count older than PARKING_STALE_MINUTES is stale."""
+    resident = current_resident()
+    stale = int(current_app.config.get("PARKING_STALE_MINUTES", parking.STALE_MINUTES))
+    now = utcnow()
+    found = parking.availability(db.session, get_redis(current_app), resident.community_id, now=now,
+                                 stale_minutes=stale)
+    own = resident.household.unit.building.number if resident.household is not None else None
+    return jsonify({"stale_minutes": stale, "zones": [{
+        "id": a.zone_id, "code": a.code, "name": a.name, "building": a.building,
+        "fixed_capacity": a.fixed_capacity, "temporary_capacity": a.temporary_capacity,
+        "fixed_free": None if a.stale else a.fixed_free, "temporary_free": None if a.stale else a.temporary_free,
+        "updated_at": a.at.isoformat() + "Z" if a.at else None, "age_minutes": a.age_minutes(now),
+        "stale": a.stale, "mine": a.building is not None and a.building == own,
+    } for a in found]})
+
+
+def _vehicles(resident) -> dict:
+    rows = car_notices.household_vehicles(db.session, resident.household_id) if resident.household_id else []
+    return {"vehicles": [{"id": v.id, "plate": v.plate, "created_at": v.created_at.isoformat() + "Z"}
+                         for v in rows]}
+
+
+@api_route("/me/vehicles", summary="我家的车辆", tags=("parking",),
+           responses={200: VEHICLES, 403: ERROR_RESPONSES[403]})
+def my_vehicles():
+    """The plates registered to the resident's household."""
+    return jsonify(_vehicles(current_resident()))
+
+
+@api_route("/me/vehicles", methods=("POST",), summary="登记车辆", tags=("parking",), request_schema=VEHICLE_REQUEST,
+           responses={200: VEHICLES, **{s: ERROR_RESPONSES[s] for s in (403, 409, 422)}})
+def add_vehicle():
+    """Register a plate to the household (another household's plate is a 409)."""
+    resident = current_resident()
+    car_notices.register_vehicle(db.session, resident, json_body()["plate"])
+    db.session.commit()
+    return jsonify(_vehicles(resident))
+
+
+@api_route("/me/vehicles/<int(max=2147483647):vehicle_id>", methods=("DELETE",), summary="删除车辆",
+           tags=("parking",), responses={200: VEHICLES, **{s: ERROR_RESPONSES[s] for s in (403, 404)}})
+def delete_vehicle(vehicle_id: int):
+    """Remove one of the household's plates."""
+    resident = current_resident()
+    car_notices.remove_vehicle(db.session, resident, vehicle_id)
+    db.session.commit()
+    return jsonify(_vehicles(resident))
+
+
+@api_route("/car-notices", methods=("POST",), summary="给车主发提醒（挪车/车灯/车窗/留言）", tags=("parking",),
+           request_schema=NOTICE_REQUEST, responses={200: NOTICE, **{s: ERROR_RESPONSES[s] for s in (403, 422, 429)}})
+def send_car_notice():
+    """Tell a plate's owner without either side learning who the other is; unknown plates go to staff."""
+    resident = current_resident()
+    body = json_body()
+    notice = car_notices.send_notice(
+        db.session, get_redis(current_app), community_id=resident.community_id, plate=body["plate"],
+        kind=body["kind"], text=body.get("text") or "", resident=resident, source=CHANNEL)
+    db.session.commit()
+    return jsonify({"id": notice.id, "plate": notice.plate, "kind": notice.kind, "status": notice.status,
+                    "message": car_notices.sender_reply(notice)})
+
+
+OWNER_NOTICES = {"description": "最近12小时关于我家车辆的提醒（不含发送人信息）", "type": "object", "properties": {
+    "notices": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "plate": {"type": "string"}, "kind": {"type": "string"},
+        "text": {"type": "string"}, "status": {"type": "string", "enum": ["sent", "handled"]},
+        "created_at": {"type": "string", "format": "date-time"}}}}}}
+
+
+def _owner_notices(resident) -> dict:
+    return {"notices": [{"id": n.id, "plate": n.plate, "kind": n.kind, "text": car_notices.owner_text(n),
+                         "status": n.status, "created_at": n.created_at.isoformat() + "Z"}
+                        for n in car_notices.notices_for_owner(db.session, resident)]}
+
+
+@api_route("/me/car-notices", summary="关于我家车辆的提醒", tags=("parking",),
+           responses={200: OWNER_NOTICES, 403: ERROR_RESPONSES[403]})
+def my_car_notices():
+    """Recent notices about the household's cars, without who sent them."""
+    return jsonify(_owner_notices(current_resident()))
+
+
+@api_route("/me/car-notices/<int(max=2147483647):notice_id>/handled", methods=("POST",), summary="回复已处理",
+           tags=("parking",), responses={200: OWNER_NOTICES, **{s: ERROR_RESPONSES[s] for s in (403, 404, 409)}})
+def handled_car_notice(notice_id: int):
+    """The owner dealt with it; the sender is told (without learning who the owner is)."""
+    resident = current_resident()
+    car_notices.mark_handled(db.session, resident, notice_id)
+    db.session.commit()
+    return jsonify(_owner_notices(resident))

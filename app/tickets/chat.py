@@ -1,0 +1,312 @@
+"""Repairs and complaints in chat: the two dialog flows, duplicates, photos and 我报修的进度."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.chat.conversations import set_dialog, to_naive_utc
+from app.chat.dialog.core import (
+    Flow,
+    Slot,
+    Turn,
+    active_flow,
+    proceed,
+    register,
+    register_answer,
+)
+from app.chat.env import ChatEnv
+from app.chat.models import Conversation
+from app.community.models import Resident
+from app.core.clock import to_local
+from app.tickets import tickets
+from app.tickets.models import OPEN_STATUSES, Ticket
+from app.tickets.sla import sla_policy
+from app.tickets.tickets import CATEGORY_LABELS, KIND_LABELS, STATUS_LABELS, Location
+
+HOME_WORDS = ("我家", "家里", "家中", "自家", "我们家", "屋里", "室内", "厨房", "卫生间", "厕所", "浴室", "阳台",
+              "卧室", "客厅", "房间", "马桶", "家门")
+RELATIVE_WORDS = ("楼上", "楼下", "隔壁", "对门", "邻居")  # complaints about the neighbours of one's home
+SHARED_WORDS = ("电梯", "楼道", "走廊", "楼梯", "单元门", "大门", "北门", "南门", "东门", "西门", "车库", "地下室",
+                "停车场", "广场", "花园", "绿化", "门口", "天台", "屋顶", "健身区", "路灯", "垃圾房", "垃圾桶",
+                "消防通道", "大堂", "门厅", "水泵房", "配电房", "楼下", "小区")
+NEEDS_BUILDING = ("elevator",)  # an elevator report without its building cannot be dispatched
+PHOTO_WINDOW = timedelta(minutes=10)
+DUPLICATE_WINDOW = timedelta(hours=24)
+NOT_BOUND = ("为了方便工作人员上门和联系您，报事报修需要先绑定房号。请发送“绑定”，按提示完成后再告诉我问题，"
+             "我来帮您登记。")
+ASK_PLACE = ("请问具体在哪里？是您家里，回复“我家”即可；公共区域请说楼栋和位置，"
+             "例如“3幢电梯”“5幢2单元楼道”“北门停车场”。")
+ASK_BUILDING = "请问是几幢的电梯？例如“3幢”。"
+FOLLOW_WORDS = frozenset({"关注", "加入", "跟进", "关注这单", "加入关注", "同一个", "一样", "是同一个"})
+NEW_WORDS = frozenset({"新报", "单独", "单独提交", "新建", "重新报", "不是", "不一样", "仍然提交", "提交"})
+SAFETY = {
+    "gas": "请立即开窗通风，不要开关电器、不要用明火，人员先离开；必要时拨打燃气抢修电话或119。",
+    "elevator": "被困请保持冷静，按电梯内警铃，不要扒门。",
+    "fire": "请立即离开，拨打119！",
+}
+
+
+# ---- location ----------------------------------------------------------------------------------
+
+def _home(resident: Resident | None, place: str = "家中") -> dict | None:
+    household = resident.household if resident is not None else None
+    if household is None:
+        return None
+    return {"building": household.unit.building.number, "unit": household.unit.number, "room": household.room,
+            "place": place}
+
+
+def _first(words: tuple[str, ...], text: str) -> str | None:
+    return next((w for w in words if w in text), None)
+
+
+def location_from(turn: Turn, *, answer: bool) -> dict | None:
+    """Where the message says the problem is; answer=True also takes a place in plain words."""
+    slots = dict(getattr(turn.parsed, "slots", None) or {})
+    text = turn.text
+    building, unit, room = slots.get("building"), slots.get("unit"), slots.get("room")
+    if building is None and answer and text.isdigit() and len(text) <= 3:
+        building = text  # "3" in answer to "几幢"
+    if building and room:
+        return {"building": building, "unit": unit, "room": room, "place": ""}
+    if building:
+        return {"building": building, "unit": unit, "room": None, "place": _first(SHARED_WORDS, text) or ""}
+    if _first(HOME_WORDS, text):
+        return _home(turn.resident)
+    relative = _first(RELATIVE_WORDS, text)
+    if relative and turn.slots.get("kind") == "complaint":
+        return _home(turn.resident, place=f"家的{relative}")
+    shared = _first(SHARED_WORDS, text)
+    if shared and turn.slots.get("category") not in NEEDS_BUILDING:
+        return {"building": None, "unit": None, "room": None, "place": text[:60] if answer else shared}
+    if answer and _looks_like_place(text) and turn.slots.get("category") not in NEEDS_BUILDING:
+        return {"building": None, "unit": None, "room": None, "place": text[:60]}
+    return None
+
+
+def _looks_like_place(text: str) -> bool:
+    """A short answer with Chinese in it that is not a shrug: taken as the place in words."""
+    shrugs = ("不知道", "不清楚", "随便", "你猜", "啊", "？", "?", "什么")
+    return 2 <= len(text) <= 60 and any("\u4e00" <= ch <= "\u9fff" for ch in text) \
+        and not any(s in text for s in shrugs)
+
+
+def _extract_location(turn: Turn) -> dict | None:
+    found = location_from(turn, answer=True)
+    if found is not None and turn.slots.get("category") in NEEDS_BUILDING and not found.get("building"):
+        return None
+    return found
+
+
+def _place_prompt(turn: Turn) -> str:
+    return ASK_BUILDING if turn.slots.get("category") in NEEDS_BUILDING else ASK_PLACE
+
+
+def _location(slots: dict) -> Location:
+    loc = slots.get("location") or {}
+    return Location(building=loc.get("building"), unit=loc.get("unit"), room=loc.get("room"),
+                    place=loc.get("place") or "")
+
+
+# ---- the flows ---------------------------------------------------------------------------------
+
+def _guard(turn: Turn) -> str | None:
+    return NOT_BOUND if turn.resident is None else None
+
+
+def _begin(kind: str):
+    def begin(turn: Turn) -> dict:
+        slots = dict(getattr(turn.parsed, "slots", None) or {})
+        turn.slots = {"kind": kind, "category": tickets.check_category(kind, slots.get("category")),
+                      "description": turn.text, "urgent": tickets.is_urgent(turn.text), "photos": []}
+        turn.slots["location"] = location_from(turn, answer=False)
+        return turn.slots
+
+    return begin
+
+
+def _confirm(turn: Turn) -> str:
+    kind = KIND_LABELS[turn.slots["kind"]]
+    return (f"好的，我帮您登记一张{kind}单：\n地点：{_location(turn.slots).label}\n"
+            f"类别：{CATEGORY_LABELS.get(turn.slots['category'], '其他')}\n问题：{turn.slots['description']}\n"
+            "确认提交请回复“确认”，不对请回复“取消”。")
+
+
+def _complete(turn: Turn) -> str:
+    slots = turn.slots
+    ticket = tickets.create_ticket(
+        turn.session, resident=turn.resident, kind=slots["kind"], category=slots["category"],
+        description=slots["description"], location=_location(slots), source=turn.channel,
+        urgent=bool(slots.get("urgent")), photos=slots.get("photos") or [], now=to_naive_utc(turn.now),
+        sla=sla_policy(turn.env.settings))
+    set_dialog(turn.conversation, last_ticket={"id": ticket.id, "at": turn.now.isoformat()})
+    kind = KIND_LABELS[ticket.kind]
+    if ticket.priority == "urgent":
+        advice = SAFETY["fire"] if any(w in ticket.description for w in ("着火", "起火", "火灾", "冒烟")) \
+            else SAFETY.get(ticket.category, "请注意安全。")
+        return (f"情况紧急，已直接为您登记{kind}并通知值班工作人员，单号{ticket.number}。\n{advice}\n"
+                "工作人员会尽快联系您。")
+    photos = (f"已附上{len(ticket.photos)}张照片。" if ticket.photos
+              else "如有照片，可以直接发给我，我会附在这张单子上。")
+    return (f"已为您提交{kind}，单号{ticket.number}。工作人员受理后会在微信里通知您进度。{photos}\n"
+            "想了解进度，随时发“我报修的进度”。")
+
+
+def _review(turn: Turn) -> str | None:
+    """A shared-area problem someone reported in the last 24 h: offer to follow that ticket."""
+    loc = turn.slots.get("location") or {}
+    if loc.get("room") or not loc.get("building") or turn.slots.get("urgent"):
+        return None
+    since = to_naive_utc(turn.now) - DUPLICATE_WINDOW
+    query = select(Ticket).where(Ticket.community_id == turn.resident.community_id, Ticket.building == loc["building"],
+                                 Ticket.room.is_(None), Ticket.category == turn.slots["category"],
+                                 Ticket.kind == turn.slots["kind"], Ticket.status.in_(OPEN_STATUSES),
+                                 Ticket.created_at >= since)
+    unit = loc.get("unit") or _own_unit(turn.resident, loc["building"])
+    if unit:  # each 单元 has its own lift and stairwell: another unit's report is another problem
+        query = query.where(or_(Ticket.unit.is_(None), Ticket.unit == str(unit)))
+    existing = turn.session.scalar(query.order_by(Ticket.id.desc()).limit(1))
+    if existing is None:
+        return None
+    turn.slots["duplicate_of"] = existing.id
+    turn.goto("duplicate")
+    return _duplicate_prompt(turn)
+
+
+def _own_unit(resident: Resident, building: str) -> str | None:
+    """The resident's own 单元 when they report something in their own building without naming one."""
+    household = resident.household
+    if household is None or household.unit.building.number != str(building):
+        return None
+    return household.unit.number
+
+
+def _duplicate_prompt(turn: Turn) -> str:
+    ticket = turn.session.get(Ticket, turn.slots["duplicate_of"])
+    label = CATEGORY_LABELS.get(ticket.category, "")
+    what = f"{ticket.place}的问题" if label and label in ticket.place else f"{ticket.place}的{label}问题"
+    return (f"{what}，{_day_and_time(to_local(ticket.created_at), turn.now)}已有邻居反映过了"
+            f"（单号{ticket.number}，{STATUS_LABELS[ticket.status]}）。\n"
+            "回复“关注”加入这张单子，进度会同步通知您；回复“新报”仍单独提交。")
+
+
+def _day_and_time(when: datetime, now: datetime) -> str:
+    """今天 09:30 / 昨天 23:52 / 11月20日 08:00, by the resident's calendar day."""
+    days = (now.date() - when.date()).days
+    day = {0: "今天", 1: "昨天"}.get(days, f"{when.month}月{when.day}日")
+    return f"{day}{when:%H:%M}"
+
+
+def _duplicate_step(flow_name: str):
+    def step(turn: Turn) -> str | None:
+        if turn.text in FOLLOW_WORDS:
+            ticket = turn.session.get(Ticket, turn.slots["duplicate_of"])
+            set_dialog(turn.conversation, flow=None, form=None)
+            tickets.follow(turn.session, ticket, turn.resident, now=to_naive_utc(turn.now))
+            return f"已为您关注单号{ticket.number}，有进展会第一时间通知您。"
+        if turn.text in NEW_WORDS:
+            return proceed(_FLOWS[flow_name], turn)
+        return None
+
+    return step
+
+
+def _make(kind: str) -> Flow:
+    return register(Flow(
+        name=kind, intents=(kind,),
+        slots=(Slot("location", _place_prompt, _extract_location),),
+        begin=_begin(kind), confirm=_confirm, complete=_complete, guard=_guard, review=_review,
+        skip_confirm=lambda turn: bool(turn.slots.get("urgent")),
+        steps={"duplicate": _duplicate_step(kind)}, step_prompts={"duplicate": _duplicate_prompt},
+    ))
+
+
+_FLOWS = {kind: _make(kind) for kind in ("repair", "complaint")}
+
+
+# ---- status and photos -------------------------------------------------------------------------
+
+def _status(turn: Turn) -> str:
+    return status_reply(turn.session, turn.resident)
+
+
+def status_reply(session: Session, resident: Resident | None) -> str:
+    """我报修的进度: the household's open (and just resolved) tickets and their states."""
+    if resident is None:
+        return "查询进度需要先绑定房号：发送“绑定”，按提示完成即可。"
+    rows = tickets.tickets_for_resident(session, resident, open_only=True, limit=5)
+    if not rows:
+        return "您目前没有正在处理的报修或投诉。遇到问题直接告诉我，例如“3幢电梯坏了”。"
+    lines = [f"您有{len(rows)}张单子在处理中："]
+    for i, t in enumerate(rows, 1):
+        who = f"，{t.assignee.name}负责" if t.assignee is not None and t.status in ("assigned", "in_progress") else ""
+        lines.append(f"{i}. {KIND_LABELS[t.kind]}{t.number}（{t.place}，{CATEGORY_LABELS.get(t.category, '其他')}）："
+                     f"{STATUS_LABELS[t.status]}{who}")
+    if any(t.status == "resolved" for t in rows):
+        lines.append("已处理的单子可在小程序里评价；问题还在的话，7天内可以重新打开。")
+    return "\n".join(lines)
+
+
+def attach_photo(session: Session, conversation: Conversation, resident: Resident | None, *, url: str,
+                 media_id: str | None, now: datetime) -> str | None:
+    """A photo from chat: kept for the report being written, or attached to one sent minutes ago."""
+    if resident is None or not url:
+        return None
+    flow = active_flow(conversation)
+    form = (conversation.dialog or {}).get("form") or {}
+    if flow is not None and flow.name in _FLOWS:
+        slots = dict(form.get("slots") or {})
+        photos = list(slots.get("photos") or [])[:8] + [{"url": url, "media_id": media_id}]
+        slots["photos"] = photos
+        set_dialog(conversation, form={**form, "slots": slots})
+        return f"收到照片（{len(photos)}张），提交时会一并附上。"
+    last = (conversation.dialog or {}).get("last_ticket") or {}
+    ticket = session.get(Ticket, last["id"]) if last.get("id") else None
+    if ticket is None or not ticket.is_open or ticket.resident_id != resident.id:
+        return None
+    if to_naive_utc(now) - ticket.created_at > PHOTO_WINDOW:
+        return None
+    tickets.add_photo(session, ticket, url=url, media_id=media_id, actor=tickets.resident_actor(resident),
+                      now=to_naive_utc(now))
+    return f"照片已附在单号{ticket.number}上，工作人员处理时能看到。"
+
+
+register_answer("ticket_status", _status)
+
+
+# ---- safety words: an urgent ticket beside the urgent escalation -------------------------------------
+
+SAFETY_REPAIRS = {"电梯困人": "elevator", "困在电梯": "elevator", "燃气味": "gas", "煤气味": "gas"}
+
+
+def open_urgent_ticket(session: Session, conversation: Conversation, resident: Resident | None, *, word: str,
+                       text: str, parsed: Any, now: datetime, env: ChatEnv) -> Ticket | None:
+    """For a safety word that is a fault property staff fix (a trapped lift, a gas smell), open an urgent
+    repair at once, so dispatch and its SLA start while staff take the escalation; at most one per
+    building and category while one is open, so repeated cries for help do not multiply tickets."""
+    category = SAFETY_REPAIRS.get(word)
+    if category is None or resident is None or resident.household is None:
+        return None
+    slots = dict(getattr(parsed, "slots", None) or {})
+    home = _home(resident)
+    building = slots.get("building") or home["building"]
+    if category == "elevator":
+        location = Location(building=building, place="电梯")
+    else:
+        location = Location(building=home["building"], unit=home["unit"], room=home["room"], place="家中")
+    since = to_naive_utc(now) - DUPLICATE_WINDOW
+    already = session.scalar(
+        select(Ticket.id).where(Ticket.community_id == resident.community_id, Ticket.building == location.building,
+                                Ticket.category == category, Ticket.priority == "urgent",
+                                Ticket.status.in_(OPEN_STATUSES), Ticket.created_at >= since).limit(1))
+    if already is not None:
+        return None
+    ticket = tickets.create_ticket(session, resident=resident, kind="repair", category=category,
+                                   description=text[:500], location=location, source=conversation.channel,
+                                   urgent=True, now=to_naive_utc(now), sla=sla_policy(env.settings))
+    set_dialog(conversation, last_ticket={"id": ticket.id, "at": now.isoformat()})
+    return ticket

@@ -1,0 +1,77 @@
+"""Rotation (轮派): a routing rule that hands new tickets to the eligible repair workers in turn.
+
+Eligible: active repair workers who may grab the ticket (ticket_dispatch.in_scope: community and
+building scope). In turn: the one whose last rotation assignment is oldest, never-assigned first,
+ties by staff id. The history is the timeline itself (the system's "assigned" events with
+mode rotation), so there is no turn pointer to store and a transferred ticket still counts for
+the worker it was rotated to.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.community.models import Staff
+from app.tickets.dispatch import hand_over, in_scope
+from app.tickets.models import RoutingRule, Ticket, TicketEvent
+from app.tickets.tickets import SYSTEM, _event
+
+ROTATION_ROLE = "repair_worker"
+
+
+def eligible_workers(session: Session, ticket: Ticket) -> list[Staff]:
+    """Active repair workers who could grab this ticket, by id."""
+    staff = session.scalars(select(Staff).where(Staff.community_id == ticket.community_id,
+                                                Staff.role == ROTATION_ROLE, Staff.active.is_(True))
+                            .order_by(Staff.id))
+    return [s for s in staff if in_scope(s, ticket)]
+
+
+def last_turns(session: Session, community_id: int, staff_ids: list[int]) -> dict[int, int]:
+    """For each staff id, the id of the newest rotation event that chose them (absent = never)."""
+    chosen = TicketEvent.data["assignee_id"].as_integer()
+    rows = session.execute(
+        select(chosen, func.max(TicketEvent.id))
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(Ticket.community_id == community_id, TicketEvent.kind == "assigned",
+               TicketEvent.actor_kind == "system", TicketEvent.data["mode"].as_string() == "rotation",
+               chosen.in_(staff_ids))
+        .group_by(chosen))
+    return {staff_id: event_id for staff_id, event_id in rows}
+
+
+def next_in_turn(session: Session, community_id: int, workers: list[Staff]) -> Staff:
+    """The worker whose turn it is: least recently rotated to (event ids give the order), then lowest id."""
+    turns = last_turns(session, community_id, [w.id for w in workers])
+    return min(workers, key=lambda w: (turns.get(w.id, 0), w.id))
+
+
+def _take_turn_lock(session: Session, community_id: int) -> None:
+    """Hold the community's rotation rules until commit, so two new tickets take turns choosing.
+
+    Every rotation rule of the community is locked (in id order, so never a deadlock) because the
+    turn is shared by all of them: two rules may rotate over the same workers. SQLite ignores
+    FOR UPDATE; it runs one writer at a time anyway.
+    """
+    session.execute(select(RoutingRule.id).where(RoutingRule.community_id == community_id,
+                                                 RoutingRule.mode == "rotation")
+                    .order_by(RoutingRule.id).with_for_update()).all()
+
+
+def rotate(session: Session, ticket: Ticket, rule: RoutingRule, *, now: datetime) -> bool:
+    """Hand a new ticket to the next worker in turn (True), or open it to the grab pool when none fits."""
+    _take_turn_lock(session, ticket.community_id)
+    workers = eligible_workers(session, ticket)
+    if not workers:
+        ticket.dispatch_mode = "grab"
+        where = f"{ticket.building}幢" if ticket.building else "这里"
+        _event(session, ticket, "routed", SYSTEM, note=f"轮派：没有负责{where}的维修师傅，进入抢单池",
+               data={"rule_id": rule.id, "mode": "rotation", "fallback": "grab"}, now=now)
+        return False
+    worker = next_in_turn(session, ticket.community_id, workers)
+    hand_over(session, ticket, worker, SYSTEM, mode="rotation", note=f"轮派给{worker.name}",
+              data={"rule_id": rule.id, "mode": "rotation"}, now=now)
+    return True
