@@ -43,5 +43,10 @@ bench: install
 	$(PY) bench/nlp_bench.py
 	$(PY) bench/wechat_roundtrip.py
 
+# ruff and the import contracts (both also run inside make test's architecture tests where they apply)
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache

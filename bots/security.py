@@ -4,52 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 
 import redis
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from app.core.clock import unix_seconds
-from app.core.errors import AppError, BadRequest, Forbidden
+from app.core.errors import AppError
+from app.wechat.inbound import MAX_BODY, bad_signature, bad_xml, check_body  # noqa: F401 - the door's checks
 
 log = logging.getLogger(__name__)
-
-MAX_BODY = 64 * 1024
-# A DTD is where every XML bomb and external entity lives; WeChat never sends one.
-_HOSTILE = re.compile(rb"<!\s*(doctype|entity|element|attlist)", re.IGNORECASE)
-
 
 class ReplayGuardDown(AppError):
     """Redis is unreachable, so a replayed plain-mode request could not be told from a new one."""
 
     code, status, message = "replay_guard_unavailable", 503, "服务暂时不可用，请稍后再试"
-
-
-def bad_signature(reason: str) -> Forbidden:
-    """The one 403 for unsigned, forged, stale or replayed requests (the reason goes to the log)."""
-    log.warning("wechat: rejected request: %s", reason)
-    return Forbidden("签名校验失败", code="bad_signature")
-
-
-def bad_xml(reason: str) -> BadRequest:
-    """The one 400 for bodies that are not a WeChat message."""
-    log.warning("wechat: bad body: %s", reason)
-    return BadRequest("消息格式不正确", code="bad_xml")
-
-
-def check_body(body: bytes) -> str:
-    """The body as text, refusing oversize, DTD-carrying and non-UTF-8 bodies before any parsing."""
-    if len(body) > MAX_BODY:
-        raise bad_xml(f"body over {MAX_BODY} bytes")
-    if not body.strip():
-        raise bad_xml("empty body")
-    if _HOSTILE.search(body):
-        raise bad_xml("DTD or entity declaration")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise bad_xml("not UTF-8") from exc
 
 
 def check_timestamp(timestamp: str, window: int, now: float | None = None) -> int:

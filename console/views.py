@@ -6,25 +6,26 @@ from datetime import datetime
 
 from flask import render_template, request
 
-from app.binding.bindings import pending_bindings
 from app.community.staff import count_residents, residents_query, visible_buildings
 from app.core.clock import to_local
 from app.core.db import db
 from console.auth import current_staff, require_role
 from console.blueprint import bp
+from console.dashboard import Tile, add_tile, tiles_for
 
 PER_PAGE = 20
 
 
+add_tile(Tile("residents", "登记住户", count_residents))
+add_tile(Tile("bound", "已绑定微信", lambda session, staff: count_residents(session, staff, bound_only=True)))
+
+
 @bp.get("/")
 def dashboard():
-    """Counts a staff member cares about first: residents, bound residents, bindings waiting."""
+    """Counts a staff member cares about first: residents, bound residents, and what features add."""
     staff = current_staff()
-    counts = {"residents": count_residents(db.session, staff),
-              "bound": count_residents(db.session, staff, bound_only=True)}
-    if staff.role in ("admin", "property"):
-        counts["pending_bindings"] = len(pending_bindings(db.session, staff))
-    return render_template("console/dashboard.html", counts=counts, scope=visible_buildings(staff))
+    tiles = [(tile, tile.count(db.session, staff)) for tile in tiles_for(staff.role)]
+    return render_template("console/dashboard.html", tiles=tiles, scope=visible_buildings(staff))
 
 
 @bp.get("/residents")

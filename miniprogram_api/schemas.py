@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from app.binding.models import Binding
 from app.community.models import Resident
 
 
@@ -73,8 +72,3 @@ def resident_json(resident: Resident) -> dict:
         "household": {"id": household.id, "label": household.label} if household else None,
         "tags": sorted(tag.name for tag in resident.tags),
     }
-
-
-def binding_json(binding: Binding) -> dict:
-    """A pending binding, without its confirmation code."""
-    return {"id": binding.id, "status": binding.status, "expires_at": binding.expires_at.isoformat()}

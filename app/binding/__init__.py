@@ -10,11 +10,15 @@ from flask import Flask
 
 from app.core import periodic
 from app.core.features import add_templates
+from console.dashboard import Tile, add_tile
 
 
 def init_app(app: Flask) -> None:
     """The binding models, the review page, the mini-program's login and /me, and expiry."""
     from app.binding import console, login_api, me_api, models  # noqa: F401, PLC0415 - routes attach on import
+    from app.binding.bindings import pending_bindings  # noqa: PLC0415
 
+    add_tile(Tile("pending", "待审核绑定", lambda session, staff: len(pending_bindings(session, staff)),
+                  roles=("admin", "property"), endpoint="console.bindings"))
     add_templates(app, __name__)
     periodic.every("app.binding.jobs.expire_bindings", "low", interval=600)

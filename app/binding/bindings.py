@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.binding.models import Binding
-from app.chat.models import Conversation
 from app.community.models import Building, Household, Resident, Staff, Unit
+from app.community.rooms import normalise_phone
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from app.core.outbox import enqueue
@@ -22,13 +22,14 @@ MAX_CODE_ATTEMPTS = 5
 MAX_REQUESTS_PER_DAY = 5
 
 
-def normalise_phone(raw: str) -> str:
-    """Digits only, without a +86 / 0086 prefix."""
-    digits = re.sub(r"\D", "", raw or "")
-    for prefix in ("0086", "86"):
-        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
-            digits = digits[len(prefix):]
-    return digits
+# (session, channel, openid, resident) -> None, run when a WeChat user is recognised as a resident
+BoundHook = Callable[[Session, str, str, Resident], None]
+_on_bound: dict[str, BoundHook] = {}
+
+
+def add_bound_hook(hook: BoundHook) -> None:
+    """Run hook whenever a binding is confirmed (the chat links the user's conversation to the resident)."""
+    _on_bound[f"{hook.__module__}.{hook.__qualname__}"] = hook
 
 
 def _openid_column(channel: str):
@@ -115,11 +116,8 @@ def _complete(session: Session, binding: Binding) -> Resident:
     else:
         resident.wxa_openid = binding.openid
     binding.status = "confirmed"
-    conversation = session.scalar(
-        select(Conversation).where(Conversation.channel == binding.channel, Conversation.openid == binding.openid)
-    )
-    if conversation is not None:
-        conversation.resident_id = resident.id
+    for hook in _on_bound.values():
+        hook(session, binding.channel, binding.openid, resident)
     session.flush()
     return resident
 

@@ -13,7 +13,7 @@ from app.core.db import db
 from app.core.errors import BadRequest, Forbidden, RateLimited, ValidationFailed, WeChatError
 from app.wechat import get_phone_number
 from miniprogram_api.openapi import api_route, json_body
-from miniprogram_api.schemas import ERROR_RESPONSES, binding_json, ref, resident_json
+from miniprogram_api.schemas import ERROR_RESPONSES, ref, resident_json
 from miniprogram_api.tokens import current_openid
 
 CHANNEL = "wxa"
@@ -42,6 +42,11 @@ CONFIRM_REQUEST = {
     "properties": {"code": {"type": ["string", "integer"], "title": "验证码", "maxLength": 10}},
 }
 SERVICE_ERRORS = {s: ERROR_RESPONSES[s] for s in (404, 409, 429)}
+
+
+def binding_json(binding: Binding) -> dict:
+    """A pending binding, without its confirmation code."""
+    return {"id": binding.id, "status": binding.status, "expires_at": binding.expires_at.isoformat()}
 
 
 def current_resident() -> Resident:

@@ -15,6 +15,9 @@ from app.chat import menu
 
 def init_app(app: Flask) -> None:
     """The chat models and the mini-program's chat box."""
+    from app.binding.bindings import add_bound_hook  # noqa: PLC0415
     from app.chat import api, models  # noqa: F401, PLC0415 - routes attach on import
+    from app.chat.conversations import link_to_resident  # noqa: PLC0415
 
+    add_bound_hook(link_to_resident)
     menu.add_line("human", 90, "找物业的人：发送“转人工”")

@@ -160,3 +160,10 @@ def record_inbound(session: Session, conversation: Conversation, *, msg_type: st
         log.info("dedup: a concurrent request stored %s first", dedup_key)
         return existing, False
     return message, True
+
+
+def link_to_resident(session: Session, channel: str, openid: str, resident: Resident) -> None:
+    """A user just recognised as a resident: their conversation (if any) now belongs to that resident."""
+    conversation = find_conversation(session, channel, openid)
+    if conversation is not None:
+        conversation.resident_id = resident.id

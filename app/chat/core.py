@@ -13,26 +13,22 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from app.binding import bindings as binding
-from app.chat import dialog
+from app.chat import dialog, hooks
 from app.chat.conversations import get_conversation, set_dialog, touch_inbound
 from app.chat.env import ChatEnv
 from app.chat.menu import help_text
-from app.chat.models import Conversation
+from app.chat.models import STAFF_HELD, Conversation
 from app.community.models import Resident
 from app.community.rooms import find_phone, parse_room
 from app.core.clock import SHANGHAI, local_now
 from app.core.errors import AppError
-from app.escalations import escalations
-from app.parking import car_notices
-from app.tickets import chat as ticket_chat
-from app.wishes import chat as wish_chat
+from app.core.words import HUMAN_WORDS, safety_word
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 500  # longer messages are cut before parsing: nobody writes a 2,000-character repair
 BIND_WORDS = frozenset({"绑定", "认证", "绑定房号", "绑定房屋", "房号绑定", "我要绑定", "身份认证", "住户认证"})
 CANCEL_WORDS = frozenset({"取消", "退出", "算了", "不绑了", "取消绑定"})
-HUMAN_WORDS = frozenset({"转人工", "人工", "人工客服", "找人工"})  # answered even before nlp is there
 _CODE = re.compile(r"^\s*(\d{6})\s*$")
 
 BIND_HINT = "还没有绑定房号？发送“绑定”，按提示填写房号和手机号即可。"
@@ -72,13 +68,13 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     text = _bare((text or "")[:MAX_TEXT])
     resident = _resident(session, conversation)
     # parsed once for the whole turn; a conversation staff hold is only parsed if the bot answers it
-    parsed = None if conversation.state in escalations.STAFF_HELD else _parse(text, now)
-    handoff = escalations.intercept(session, conversation, text, now, parsed=parsed)  # staff, safety, handoff
+    parsed = None if conversation.state in STAFF_HELD else _parse(text, now)
+    handoff = hooks.intercept(session, conversation, text, now, parsed)  # staff, safety, handoff
     if handoff is not None:
-        word = escalations.safety_word(text)
-        if word:  # a trapped lift or a gas smell is also an urgent repair for dispatch
-            ticket_chat.open_urgent_ticket(session, conversation, resident, word=word, text=text,
-                                           parsed=parsed or _parse(text, now), now=now, env=env or ChatEnv())
+        word = safety_word(text)
+        if word:  # e.g. a trapped lift or a gas smell is also an urgent repair for dispatch
+            hooks.react_to_safety(session, conversation, resident, word, text, parsed or _parse(text, now), now,
+                                  env or ChatEnv())
         session.flush()
         return handoff
     flow = (conversation.dialog or {}).get("flow")
@@ -123,8 +119,8 @@ def _answer(session: Session, conversation: Conversation, text: str, resident: R
         set_dialog(conversation, last_intent={"intent": parsed.intent,
                                               "confidence": round(float(parsed.confidence), 3),
                                               "slots": dict(parsed.slots)})
-    reply = car_notices.owner_reply(session, resident, text, now) if text in car_notices.DONE_WORDS else None
-    if reply is not None:  # a car owner's 已处理 to a notice about their car
+    reply = hooks.early_reply(session, resident, text, now)
+    if reply is not None:  # e.g. a car owner's 已处理 to a notice about their car
         return reply
     reply = dialog.respond(session, conversation, resident, text, parsed, now, env)
     if reply is not None:
@@ -137,12 +133,8 @@ def _answer(session: Session, conversation: Conversation, text: str, resident: R
         return f"{name}您好！我是小区的邻里助手，有什么可以帮您？\n\n{help_menu(resident)}"
     if intent == "human":
         return HUMAN_REPLY
-    unsure = parsed is None or float(parsed.confidence) < dialog.START_CONFIDENCE
-    wish_answer = wish_chat.answer_by_words(session, resident, text) \
-        if intent in (None, "out_of_scope") or unsure else None
-    if wish_answer is not None:  # 我的心愿有进展吗, 心愿排行榜, 撤回我提的心愿 (parsed as a weak ticket_status)
-        return wish_answer
-    return escalations.fallback(session, conversation, text, now) or help_menu(resident)
+    weak = intent in (None, "out_of_scope") or parsed is None or float(parsed.confidence) < dialog.START_CONFIDENCE
+    return hooks.fallback(session, conversation, resident, text, now, weak) or help_menu(resident)
 
 
 def _parse(text: str, now: datetime):

@@ -11,6 +11,8 @@ from app.community.models import Resident
 from app.core.clock import utcnow
 from app.core.db import db
 
+STAFF_HELD = ("waiting_for_staff", "with_staff")  # conversation states in which the bot stays silent
+
 
 class Conversation(db.Model):
     __tablename__ = "conversation"

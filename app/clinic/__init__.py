@@ -11,6 +11,7 @@ from flask import Flask
 
 from app.chat import menu
 from app.community.demo import add_step as add_seed_step
+from app.community.tags import add_rule
 from app.core import periodic
 from app.core.features import add_templates
 
@@ -18,8 +19,10 @@ from app.core.features import add_templates
 def init_app(app: Flask) -> None:
     """Clinic models, chat flows, the doctors' console, API routes, periodic jobs and the demo clinic."""
     from app.clinic import api, chat, console, models  # noqa: F401, PLC0415 - flows and routes attach on import
+    from app.clinic.clinic import HEALTH_TAGS  # noqa: PLC0415
     from app.clinic.demo import seed_clinic  # noqa: PLC0415
 
+    add_rule(HEALTH_TAGS)
     add_templates(app, __name__)
     periodic.every("app.clinic.jobs.mark_no_shows", "low", interval=600)  # never checked in: no-show
     periodic.every("app.clinic.jobs.top_up_slots", "low", interval=21600)  # 3 weeks of slots from templates

@@ -34,6 +34,7 @@ from app.clinic.models import (
     Measurement,
 )
 from app.community.models import Building, Household, Resident, Staff, Unit
+from app.community.tags import TagRule, refresh_system_tags
 from app.core.clock import utcnow
 from app.core.errors import Forbidden, NotFound, ValidationFailed
 
@@ -287,9 +288,14 @@ def health_colours(session: Session, resident_ids: list[int]) -> dict[int, str]:
     return {rid: colour for rid, colour in rows if rid in wanted}
 
 
-def _refresh_tags(session: Session, resident_id: int) -> None:
-    from app.community.tags import refresh_system_tags  # noqa: PLC0415 - tags imports this module's loader
+HEALTH_TAGS = TagRule(  # health:red|yellow|green, from the clinic's health record (added at init_app)
+    "health", lambda _facts, colour: [colour] if colour else [],
+    lambda v: {"red": "健康红色（重点关注）", "yellow": "健康黄色（加强随访）", "green": "健康绿色"}.get(v, v),
+    load=health_colours,
+)
 
+
+def _refresh_tags(session: Session, resident_id: int) -> None:
     resident = session.get(Resident, resident_id)
     if resident is not None:
         refresh_system_tags(session, resident)

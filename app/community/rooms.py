@@ -90,3 +90,12 @@ def parse_room(text: str) -> RoomRef | None:
             continue
         return RoomRef(building=building, unit=unit, room=match.group("room"))
     return None
+
+
+def normalise_phone(raw: str) -> str:
+    """Digits only, without a +86 / 0086 prefix."""
+    digits = re.sub(r"\D", "", raw or "")
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix):]
+    return digits

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.binding.bindings import normalise_phone
 from app.community.models import Building, Community, Household, Resident, Unit
+from app.community.rooms import normalise_phone
 from app.community.roster_file import RosterLine, read_roster
 from app.community.tags import refresh_residents
 from app.core.clock import local_now

@@ -3,9 +3,9 @@
 A rule owns one name prefix ("building", "age", ...) and says which values a resident
 should carry. Refreshing a batch costs a fixed number of queries, whatever its size:
 one for the facts, one for the tag catalogue, one for the current links, and one
-bulk insert and one bulk delete for the difference. Later rules (health, vehicle)
-append to SYSTEM_TAG_RULES; a rule that needs more than the roster facts loads its
-own data for the whole batch through `load`.
+bulk insert and one bulk delete for the difference. Features add rules of their own with
+add_rule() (the clinic's health colours); a rule that needs more than the roster facts loads
+its own data for the whole batch through `load`.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _describe_unit(value: str) -> str:
 
 _AGE_LABELS = {band: label for band, _low, _high, label in AGE_BANDS}
 
-SYSTEM_TAG_RULES: list[TagRule] = [
+_BASE_RULES = [
     TagRule("building", lambda f, _: [f.building] if f.building else [], lambda v: f"{v}幢住户"),
     TagRule(
         "unit",
@@ -92,6 +92,14 @@ SYSTEM_TAG_RULES: list[TagRule] = [
         lambda v: ROLE_LABELS.get(v, v),
     ),
 ]
+
+
+SYSTEM_TAG_RULES: dict[str, TagRule] = {rule.prefix: rule for rule in _BASE_RULES}
+
+
+def add_rule(rule: TagRule) -> None:
+    """Keep the tags with this rule's prefix current too (the same prefix again replaces the rule)."""
+    SYSTEM_TAG_RULES[rule.prefix] = rule
 
 
 def refresh_system_tags(session: Session, resident: Resident, *, year: int | None = None) -> None:
@@ -143,7 +151,7 @@ def _wanted(session: Session, facts: dict[int, ResidentFacts]) -> dict[int, dict
     """For each resident, the system tag names they should carry, with their descriptions."""
     ids = list(facts)
     wanted: dict[int, dict[str, str]] = {rid: {} for rid in ids}
-    for rule in SYSTEM_TAG_RULES:
+    for rule in SYSTEM_TAG_RULES.values():
         extra = rule.load(session, ids) if rule.load and ids else {}
         for rid, fact in facts.items():
             for value in rule.values(fact, extra.get(rid)):
@@ -152,7 +160,7 @@ def _wanted(session: Session, facts: dict[int, ResidentFacts]) -> dict[int, dict
 
 
 def _managed(name: str) -> bool:
-    return name.partition(":")[0] in {rule.prefix for rule in SYSTEM_TAG_RULES}
+    return name.partition(":")[0] in set(SYSTEM_TAG_RULES)
 
 
 def _refresh(session: Session, community_id: int, resident_ids: list[int] | None, *, year: int | None) -> None:
@@ -208,16 +216,3 @@ def _refresh(session: Session, community_id: int, resident_ids: list[int] | None
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Resident) and obj.id in changed:
             session.expire(obj, ["tags"])
-
-
-def _health_colours(session: Session, resident_ids: list[int]) -> dict[int, str]:
-    from app.clinic.clinic import health_colours  # noqa: PLC0415 - the clinic reads tags too
-
-    return health_colours(session, resident_ids)
-
-
-SYSTEM_TAG_RULES.append(TagRule(  # health:red|yellow|green, from the clinic's health record
-    "health", lambda f, colour: [colour] if colour else [],
-    lambda v: {"red": "健康红色（重点关注）", "yellow": "健康黄色（加强随访）", "green": "健康绿色"}.get(v, v),
-    load=_health_colours,
-))

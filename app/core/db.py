@@ -1,9 +1,10 @@
-"""Flask extensions, created unbound and wired in create_app."""
+"""The database: the Flask extensions (created unbound, wired in create_app) and small session helpers."""
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -22,3 +23,14 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+
+def insert_once(session: Session, row: object) -> bool:
+    """Insert a row guarded by a unique constraint; False when it was already there (even if a request raced)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

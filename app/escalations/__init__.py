@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.chat import hooks
 from app.community.demo import add_step as add_seed_step
 from app.core import periodic
 from app.core.features import add_templates
@@ -17,8 +18,11 @@ def init_app(app: Flask) -> None:
     """Escalation models, the inbox, the /wecom door, SLA checks and the demo's canned replies."""
     from app.escalations import console, models  # noqa: F401, PLC0415 - routes attach on import
     from app.escalations.canned_replies import seed_canned_replies  # noqa: PLC0415
+    from app.escalations.escalations import chat_fallback, intercept  # noqa: PLC0415
     from app.escalations.wecom import bp  # noqa: PLC0415
 
+    hooks.add_interceptor(intercept)
+    hooks.add_fallback(20, chat_fallback)
     add_templates(app, __name__)
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)

@@ -14,11 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.chat.conversations import pending_inbound, record_outbound, set_dialog, to_naive_utc
-from app.chat.models import Conversation, Message
+from app.chat.models import STAFF_HELD, Conversation, Message
 from app.community.models import Resident, Staff
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.outbox import enqueue
+from app.core.words import HUMAN_WORDS, SAFETY_WORDS, safety_word
 from app.escalations import business_hours
 from app.escalations.models import (
     OPEN_STATUSES,
@@ -36,20 +37,17 @@ ALERT_JOB = "app.escalations.jobs.alert_staff"
 DELIVER_JOB = "app.escalations.jobs.deliver_reply"
 SATISFACTION_JOB = "app.escalations.jobs.ask_satisfaction"
 PING_JOB = "app.escalations.jobs.ping_assignee"
-HUMAN_WORDS = frozenset({"转人工", "人工", "人工客服", "找人工"})
 
-# word -> the safety advice sent at once, before any person has read the message
-SAFETY_ADVICE = {
-    "燃气味": "闻到燃气味：请立即关闭燃气总阀，打开门窗通风，不要开关任何电器、不要使用明火和手机，"
-              "尽快离开到室外安全处，并拨打燃气抢修电话。",
-    "煤气味": "闻到燃气味：请立即关闭燃气总阀，打开门窗通风，不要开关任何电器、不要使用明火和手机，"
-              "尽快离开到室外安全处，并拨打燃气抢修电话。",
-    "着火": "发生火情：请立即拨打 119，用湿毛巾捂住口鼻，弯腰沿安全通道撤离，不要乘坐电梯。",
-    "起火": "发生火情：请立即拨打 119，用湿毛巾捂住口鼻，弯腰沿安全通道撤离，不要乘坐电梯。",
-    "电梯困人": "电梯困人：请按电梯内的警铃或拨打轿厢内的救援电话，保持冷静，不要扒门或试图爬出，等待救援。",
-    "困在电梯": "电梯困人：请按电梯内的警铃或拨打轿厢内的救援电话，保持冷静，不要扒门或试图爬出，等待救援。",
-    "有人晕倒": "有人晕倒：请立即拨打 120，不要随意搬动病人，保持呼吸道通畅，留人在旁等候救护。",
+# the kind of danger a safety word names (app.core.words) -> the advice sent at once, before any
+# person has read the message
+ADVICE = {
+    "gas": "闻到燃气味：请立即关闭燃气总阀，打开门窗通风，不要开关任何电器、不要使用明火和手机，"
+           "尽快离开到室外安全处，并拨打燃气抢修电话。",
+    "fire": "发生火情：请立即拨打 119，用湿毛巾捂住口鼻，弯腰沿安全通道撤离，不要乘坐电梯。",
+    "lift": "电梯困人：请按电梯内的警铃或拨打轿厢内的救援电话，保持冷静，不要扒门或试图爬出，等待救援。",
+    "fainted": "有人晕倒：请立即拨打 120，不要随意搬动病人，保持呼吸道通畅，留人在旁等候救护。",
 }
+SAFETY_ADVICE = {word: ADVICE[kind] for word, kind in SAFETY_WORDS.items()}
 SAFETY_TAIL = "\n已紧急通知物业值班人员，工作人员马上联系您。"
 HUMAN_REPLY = "好的，已为您转给物业工作人员，请稍候，工作人员会尽快回复您。"
 FALLBACK_REPLY = "抱歉，我没能理解您的问题，已为您转给物业工作人员，请稍候。"
@@ -57,15 +55,9 @@ SATISFACTION_QUESTION = "您的问题已处理完毕。请问您对本次服务�
 SATISFACTION_WORDS = {"1": 1, "满意": 1, "2": 2, "一般": 2, "3": 3, "不满意": 3}
 SATISFACTION_THANKS = "感谢您的评价！还有其他需要随时发消息给我。"
 STATE_FOR = {"waiting": "waiting_for_staff", "with_staff": "with_staff", "resolved": "resolved"}
-STAFF_HELD = ("waiting_for_staff", "with_staff")  # conversation states in which the bot stays silent
 
 
 # --- triggers (called by the chat core) -------------------------------------------------------------
-
-
-def safety_word(text: str) -> str | None:
-    """The first urgent safety word in a message, if any."""
-    return next((word for word in SAFETY_ADVICE if word in (text or "")), None)
 
 
 def intercept(session: Session, conversation: Conversation, text: str, now: datetime,
@@ -101,6 +93,12 @@ def intercept(session: Session, conversation: Conversation, text: str, now: date
         escalate(session, conversation, trigger="human", text=text, now=now)
         return HUMAN_REPLY
     return None
+
+
+def chat_fallback(session: Session, conversation: Conversation, _resident: Resident | None, text: str,
+                  now: datetime, _weak: bool) -> str | None:
+    """fallback() as the chat core's last hook before the help menu."""
+    return fallback(session, conversation, text, now)
 
 
 def fallback(session: Session, conversation: Conversation, text: str, now: datetime) -> str | None:

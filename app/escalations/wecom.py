@@ -22,7 +22,7 @@ from app.core.db import db
 from app.core.errors import AppError
 from app.core.redis_conn import get_redis
 from app.escalations import escalations
-from bots.security import MAX_BODY, bad_signature, bad_xml
+from app.wechat.inbound import MAX_BODY, bad_signature, bad_xml
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wecom", __name__)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.chat import menu
+from app.chat import hooks, menu
 from app.community.demo import add_step as add_seed_step
 from app.core import periodic
 from app.core.features import add_templates
@@ -24,8 +24,10 @@ def init_app(app: Flask) -> None:
         models,
         setup_console,
     )
+    from app.parking.car_notices import owner_reply  # noqa: PLC0415
     from app.parking.demo import seed_parking  # noqa: PLC0415
 
+    hooks.add_early_reply(owner_reply)
     add_templates(app, __name__)
     periodic.every("app.parking.jobs.prune_events", "low", interval=3600)  # ~100 reports/s would pile up
     add_seed_step(seed_parking)

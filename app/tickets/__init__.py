@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.chat import menu
+from app.chat import hooks, menu
 from app.community.demo import add_step as add_seed_step
 from app.core import periodic
 from app.core.features import add_templates
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     from app.tickets import api, chat, console, models  # noqa: F401, PLC0415 - flows and routes attach on import
     from app.tickets.demo import seed_tickets  # noqa: PLC0415
 
+    hooks.add_safety_reaction(chat.urgent_repair)
     add_templates(app, __name__)
     periodic.every("app.tickets.jobs.check_sla", "default", interval=300)  # unaccepted past SLA; auto-close
     add_seed_step(seed_tickets)

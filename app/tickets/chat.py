@@ -22,6 +22,7 @@ from app.chat.env import ChatEnv
 from app.chat.models import Conversation
 from app.community.models import Resident
 from app.core.clock import to_local
+from app.core.words import is_urgent, names_a_wish
 from app.tickets import tickets
 from app.tickets.models import OPEN_STATUSES, Ticket
 from app.tickets.sla import sla_policy
@@ -122,7 +123,7 @@ def _begin(kind: str):
     def begin(turn: Turn) -> dict:
         slots = dict(getattr(turn.parsed, "slots", None) or {})
         turn.slots = {"kind": kind, "category": tickets.check_category(kind, slots.get("category")),
-                      "description": turn.text, "urgent": tickets.is_urgent(turn.text), "photos": []}
+                      "description": turn.text, "urgent": is_urgent(turn.text), "photos": []}
         turn.slots["location"] = location_from(turn, answer=False)
         return turn.slots
 
@@ -230,8 +231,9 @@ _FLOWS = {kind: _make(kind) for kind in ("repair", "complaint")}
 
 # ---- status and photos -------------------------------------------------------------------------
 
-def _status(turn: Turn) -> str:
-    return status_reply(turn.session, turn.resident)
+def _status(turn: Turn) -> str | None:
+    """The tickets' part of 我的进度 (a message that names a wish is the wishes' alone)."""
+    return None if names_a_wish(turn.text) else status_reply(turn.session, turn.resident)
 
 
 def status_reply(session: Session, resident: Resident | None) -> str:
@@ -281,6 +283,12 @@ register_answer("ticket_status", _status)
 # ---- safety words: an urgent ticket beside the urgent escalation -------------------------------------
 
 SAFETY_REPAIRS = {"电梯困人": "elevator", "困在电梯": "elevator", "燃气味": "gas", "煤气味": "gas"}
+
+
+def urgent_repair(session: Session, conversation: Conversation, resident: Resident | None, word: str, text: str,
+                  parsed: Any, now: datetime, env: ChatEnv) -> None:
+    """The chat core's safety reaction: a fault among the safety words becomes an urgent repair."""
+    open_urgent_ticket(session, conversation, resident, word=word, text=text, parsed=parsed, now=now, env=env)
 
 
 def open_urgent_ticket(session: Session, conversation: Conversation, resident: Resident | None, *, word: str,

@@ -1,6 +1,6 @@
-"""Staff side of tickets: routing rules, accept, assign, grab (抢单), progress, resolve, scope and queue.
+"""Staff side of tickets: accept, assign, grab (抢单), progress, resolve, alerts, scope and queue.
 
-Routing modes of a rule: assign (a named worker), grab (the pool), rotation (轮派, see ticket_rotation).
+Routing a new ticket by the rules is in routing.py; rotation (轮派) in rotation.py.
 """
 
 from __future__ import annotations
@@ -14,16 +14,17 @@ from app.community.models import Staff
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.outbox import enqueue
-from app.tickets.models import OPEN_STATUSES, OUTCOMES, RoutingRule, Ticket
-from app.tickets.tickets import (
+from app.tickets.models import OPEN_STATUSES, OUTCOMES, Ticket
+from app.tickets.records import (
+    KIND_LABELS,
     MAX_NOTE,
     OUTCOME_LABELS,
     SYSTEM,
     Actor,
-    _event,
-    _move,
     add_photo,
     get_ticket,
+    move,
+    record_event,
     staff_actor,
 )
 
@@ -35,42 +36,6 @@ ASSIGNABLE = ("submitted", "reopened", "accepted", "assigned", "in_progress")
 GRABBABLE = ("submitted", "reopened", "accepted")
 WORKING = ("accepted", "assigned", "in_progress")
 DISPATCH_LABELS = {"assign": "指派", "grab": "抢单", "rotation": "轮派"}
-
-
-def matching_rule(session: Session, ticket: Ticket) -> RoutingRule | None:
-    """The first active rule (by position) whose kind, category and building fit the ticket."""
-    rules = session.scalars(select(RoutingRule).where(RoutingRule.community_id == ticket.community_id,
-                                                      RoutingRule.active.is_(True))
-                            .order_by(RoutingRule.position, RoutingRule.id))
-    for rule in rules:
-        if ((rule.kind in (None, "", ticket.kind)) and (rule.category in (None, "", ticket.category))
-                and (rule.building in (None, "", ticket.building))):
-            return rule
-    return None
-
-
-def route(session: Session, ticket: Ticket, *, now: datetime | None = None) -> RoutingRule | None:
-    """Apply the routing rules to a new ticket: a named assignee, the grab pool or rotation; alert staff."""
-    from app.tickets.rotation import rotate
-
-    rule = matching_rule(session, ticket)
-    handed_over = False
-    if rule is not None and rule.mode == "assign" and rule.staff_id is not None:
-        staff = session.get(Staff, rule.staff_id)
-        if staff is not None and staff.active:
-            ticket.assignee_id = staff.id
-            ticket.dispatch_mode = "assign"
-            _event(session, ticket, "routed", SYSTEM, note=f"按分派规则交给{staff.name}",
-                   data={"rule_id": rule.id, "staff_id": staff.id}, now=now)
-    elif rule is not None and rule.mode == "grab":
-        ticket.dispatch_mode = "grab"
-        _event(session, ticket, "routed", SYSTEM, note="进入抢单池", data={"rule_id": rule.id}, now=now)
-    elif rule is not None and rule.mode == "rotation":
-        handed_over = rotate(session, ticket, rule, now=now or utcnow())
-    session.flush()
-    if ticket.priority == "urgent" or not handed_over:  # a rotated ticket's worker was alerted by hand_over
-        alert_staff(session, ticket, "urgent" if ticket.priority == "urgent" else "new")
-    return rule
 
 
 def alert_staff(session: Session, ticket: Ticket, reason: str) -> None:
@@ -134,7 +99,7 @@ def accept(session: Session, ticket_id: int, staff: Staff, note: str = "", now: 
     if ticket.status not in ACCEPTABLE:
         raise Conflict("这张单子已经受理过了", code="already_accepted")
     ticket.accepted_at = now
-    _move(session, ticket, "accepted", "accepted", staff_actor(staff), note=_note(note), now=now,
+    move(session, ticket, "accepted", "accepted", staff_actor(staff), note=_note(note), now=now,
           tell=f"您的{_short(ticket)}已受理，工作人员会尽快安排处理。")
     return ticket
 
@@ -163,7 +128,7 @@ def hand_over(session: Session, ticket: Ticket, assignee: Staff, actor: Actor, *
     kind = "transferred" if ticket.assignee_id not in (None, assignee.id) and ticket.status in WORKING else "assigned"
     ticket.assignee_id = assignee.id
     ticket.dispatch_mode = mode
-    _move(session, ticket, "assigned", kind, actor, note=note,
+    move(session, ticket, "assigned", kind, actor, note=note,
           data={"assignee_id": assignee.id, "assignee": assignee.name, **(data or {})}, now=now,
           tell=f"您的{_short(ticket)}已派给{assignee.name}处理。")
     alert_staff(session, ticket, "assigned")
@@ -183,7 +148,7 @@ def grab(session: Session, ticket_id: int, staff: Staff, now: datetime | None = 
     ticket.assignee_id = staff.id
     if ticket.accepted_at is None:
         ticket.accepted_at = now
-    _move(session, ticket, "assigned", "grabbed", staff_actor(staff), data={"assignee_id": staff.id}, now=now,
+    move(session, ticket, "assigned", "grabbed", staff_actor(staff), data={"assignee_id": staff.id}, now=now,
           tell=f"您的{_short(ticket)}已由{staff.name}接单处理。")
     return ticket
 
@@ -202,7 +167,7 @@ def progress(session: Session, ticket_id: int, staff: Staff, note: str, *, photo
         ticket.accepted_at = now
     for url in photos or []:
         add_photo(session, ticket, url=url, stage="before", actor=staff_actor(staff), now=now)
-    _move(session, ticket, "in_progress", "progress", staff_actor(staff), note=note, now=now,
+    move(session, ticket, "in_progress", "progress", staff_actor(staff), note=note, now=now,
           tell=f"您的{_short(ticket)}有新进展：{note}")
     return ticket
 
@@ -224,7 +189,7 @@ def resolve(session: Session, ticket_id: int, staff: Staff, *, outcome: str, not
     ticket.accepted_at = ticket.accepted_at or now
     ticket.outcome, ticket.outcome_reason, ticket.resolved_at = outcome, note or None, now
     reason = f"（{note}）" if note else ""
-    _move(session, ticket, "resolved", "resolved", staff_actor(staff), note=note, data={"outcome": outcome},
+    move(session, ticket, "resolved", "resolved", staff_actor(staff), note=note, data={"outcome": outcome},
           now=now, tell=(f"您的{_short(ticket)}已处理：{OUTCOME_LABELS[outcome]}{reason}。"
                          "请在小程序里为这次服务评分；如果问题还在，7天内可以重新打开。"))
     return ticket
@@ -233,7 +198,7 @@ def resolve(session: Session, ticket_id: int, staff: Staff, *, outcome: str, not
 def escalate(session: Session, ticket: Ticket, now: datetime) -> None:
     """An SLA breach: note it on the timeline and alert the supervisors."""
     ticket.escalated_at = now
-    _event(session, ticket, "escalated", SYSTEM, note="超过受理时限，已上报主管", now=now)
+    record_event(session, ticket, "escalated", SYSTEM, note="超过受理时限，已上报主管", now=now)
     session.flush()
     alert_staff(session, ticket, "escalated")
 
@@ -241,7 +206,7 @@ def escalate(session: Session, ticket: Ticket, now: datetime) -> None:
 def auto_close(session: Session, ticket: Ticket, now: datetime) -> None:
     """Close a resolved ticket whose rating window has passed."""
     ticket.closed_at = now
-    _move(session, ticket, "closed", "closed", SYSTEM, note="7天内未评价或重新打开，自动完结", now=now)
+    move(session, ticket, "closed", "closed", SYSTEM, note="7天内未评价或重新打开，自动完结", now=now)
 
 
 def recipients(session: Session, ticket: Ticket, reason: str) -> list[Staff]:
@@ -259,10 +224,8 @@ def recipients(session: Session, ticket: Ticket, reason: str) -> list[Staff]:
 
 
 def _short(ticket: Ticket) -> str:
-    from app.tickets.tickets import KIND_LABELS
-
     return f"{KIND_LABELS[ticket.kind]}（单号{ticket.number}）"
 
 
 __all__ = ["accept", "assign", "auto_close", "escalate", "get_ticket", "grab", "hand_over", "in_scope", "progress",
-           "queue", "recipients", "resolve", "route", "ticket_for_staff"]
+           "queue", "recipients", "resolve", "ticket_for_staff"]

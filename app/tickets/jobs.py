@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.core.clock import utcnow
 from app.core.errors import WeChatError
+from app.core.timeline import SYSTEM
 from app.tickets import dispatch as ticket_dispatch
 from app.tickets import sla as ticket_sla
 from app.tickets.models import Ticket
-from app.tickets.tickets import CATEGORY_LABELS, KIND_LABELS, SYSTEM, _event
+from app.tickets.records import CATEGORY_LABELS, KIND_LABELS, record_event
 from app.wechat import send_wecom_text
 from workers.context import job
 
@@ -42,7 +43,7 @@ def alert_staff(session: Session, ticket_id: int, reason: str) -> int:
             sent = send_wecom_text(current_app._get_current_object(), user_ids, alert_text(ticket, reason))
         except WeChatError as err:
             log.warning("ticket alert %s for %s failed: %s", reason, ticket.number, err.errcode)
-    _event(session, ticket, "alerted", SYSTEM, note=f"已提醒{len(staff)}位工作人员",
+    record_event(session, ticket, "alerted", SYSTEM, note=f"已提醒{len(staff)}位工作人员",
            data={"reason": reason, "wecom": sent, "staff_ids": [s.id for s in staff]})
     return len(user_ids) if sent else 0
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.community.models import Household, Resident, Staff
 from app.core.clock import utcnow
 from app.core.db import db
+from app.core.timeline import TimelineEvent
 
 KINDS = ("repair", "complaint")
 REPAIR_CATEGORIES = ("elevator", "water", "power", "lighting", "door", "gas", "facility", "other")
@@ -69,22 +70,15 @@ class Ticket(db.Model):
         return self.status in OPEN_STATUSES
 
 
-class TicketEvent(db.Model):
-    """One line of a ticket's timeline: what happened, who did it, when, and why."""
+class TicketEvent(TimelineEvent, db.Model):
+    """One line of a ticket's timeline (created, accepted, assigned, progress, resolved, ...): the shared
+    timeline columns, and data for what a kind of event carries."""
 
     __tablename__ = "ticket_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # created, accepted, assigned, progress, resolved, ...
-    from_status: Mapped[str | None] = mapped_column(String(20))
-    to_status: Mapped[str | None] = mapped_column(String(20))
-    actor_kind: Mapped[str] = mapped_column(String(10))  # resident | staff | system
-    actor_id: Mapped[int | None]
-    actor_name: Mapped[str] = mapped_column(String(50), default="")
-    note: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
 

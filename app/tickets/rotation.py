@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.community.models import Staff
+from app.core.timeline import SYSTEM
 from app.tickets.dispatch import hand_over, in_scope
 from app.tickets.models import RoutingRule, Ticket, TicketEvent
-from app.tickets.tickets import SYSTEM, _event
+from app.tickets.records import record_event
 
 ROTATION_ROLE = "repair_worker"
 
@@ -68,7 +69,7 @@ def rotate(session: Session, ticket: Ticket, rule: RoutingRule, *, now: datetime
     if not workers:
         ticket.dispatch_mode = "grab"
         where = f"{ticket.building}幢" if ticket.building else "这里"
-        _event(session, ticket, "routed", SYSTEM, note=f"轮派：没有负责{where}的维修师傅，进入抢单池",
+        record_event(session, ticket, "routed", SYSTEM, note=f"轮派：没有负责{where}的维修师傅，进入抢单池",
                data={"rule_id": rule.id, "mode": "rotation", "fallback": "grab"}, now=now)
         return False
     worker = next_in_turn(session, ticket.community_id, workers)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.chat import menu
+from app.chat import hooks, menu
 from app.community.demo import add_step as add_seed_step
 from app.core.features import add_templates
 
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     from app.wishes import api, chat, console, models  # noqa: F401, PLC0415 - flows and routes attach on import
     from app.wishes.demo import seed_wishes  # noqa: PLC0415
 
+    hooks.add_fallback(10, chat.weak_fallback)
     add_templates(app, __name__)
     add_seed_step(seed_wishes)
     menu.add_line("wish", 30, "心愿：如“希望小区装个自助打印机”")

@@ -7,14 +7,16 @@ Also answers "我提的心愿怎么样了": the ticket_status answer is extended
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-import app.tickets.chat as ticket_chat
 from app.chat.conversations import set_dialog, to_naive_utc
 from app.chat.dialog.core import Flow, Slot, Turn, proceed, register, register_answer
+from app.chat.models import Conversation
 from app.community.models import Resident
 from app.core.errors import AppError
+from app.core.words import WISH_WORDS, names_a_wish
 from app.wishes import catalogue as wish_catalogue
 from app.wishes import wishes
 from app.wishes import withdraw as wish_withdraw
@@ -27,7 +29,6 @@ SUPPORT_WORDS = frozenset({"支持", "支持这个", "支持它", "加入", "一
                            "是的", "对", "嗯"})
 NEW_WORDS = frozenset({"新建", "新提", "新的", "单独", "单独提交", "不一样", "不是", "仍然提交", "提交新的",
                        "我要新建"})
-WISH_WORDS = ("心愿", "愿望", "许愿", "许的愿")
 SHRUGS = ("不知道", "随便", "没想好", "什么")
 RANKING_WORDS = ("排行", "最想要", "热门心愿", "大家想要", "邻居想要", "最受欢迎的心愿")
 WITHDRAW_WORDS = ("撤回", "撤销", "收回")
@@ -210,6 +211,13 @@ def withdraw_reply(session: Session, resident: Resident | None, text: str) -> st
     return f"心愿「{wish.title}」已撤回（{wish_withdraw.reason_label(wish)}），支持和关注它的邻居会收到通知。"
 
 
+def weak_fallback(session: Session, _conversation: Conversation, resident: Resident | None, text: str,
+                  _now: datetime, weak: bool) -> str | None:
+    """When the parser is unsure, wish words still get their answer (撤回我提的心愿 reads as a weak
+    ticket_status)."""
+    return answer_by_words(session, resident, text) if weak else None
+
+
 def answer_by_words(session: Session, resident: Resident | None, text: str) -> str | None:
     """Wish questions the parser leaves out of scope: 我的心愿有进展吗, 心愿排行榜 / 大家最想要什么,
     撤回我的心愿; else None."""
@@ -241,14 +249,14 @@ def rankings_reply(session: Session, resident: Resident | None) -> str:
     return "\n".join(lines)
 
 
-def _status(turn: Turn) -> str:
-    """我报修的进度 / 我提的心愿怎么样了: wishes when the message names one, else tickets plus open wishes."""
-    if any(word in turn.text for word in WISH_WORDS):
+def _status(turn: Turn) -> str | None:
+    """The wishes' part of 我的进度: always when the message names a wish, else only with open wishes
+    (the tickets' part comes first and stays out when a wish is named)."""
+    if names_a_wish(turn.text):
         return status_reply(turn.session, turn.resident)
-    reply = ticket_chat.status_reply(turn.session, turn.resident)
     if turn.resident is not None and wishes.wishes_for_resident(turn.session, turn.resident, open_only=True, limit=1):
-        reply += "\n\n" + status_reply(turn.session, turn.resident)
-    return reply
+        return status_reply(turn.session, turn.resident)
+    return None
 
 
 register_answer("ticket_status", _status)

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from app.community.models import Staff
 from app.core.errors import WeChatError
+from app.core.timeline import SYSTEM
 from app.notify.notify import notify
-from app.tickets.tickets import SYSTEM
 from app.wechat import send_wecom_text
 from app.wishes.models import Wish
 from app.wishes.review import REVIEW_ROLES
-from app.wishes.wishes import STATUS_LABELS, _event, followers
+from app.wishes.wishes import STATUS_LABELS, followers, record_event
 from workers.context import job
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,6 @@ def alert_committee(session: Session, wish_id: int) -> int:
             sent = send_wecom_text(current_app._get_current_object(), user_ids, alert_text(wish))
         except WeChatError as err:
             log.warning("wish alert for %s failed: %s", wish.id, err.errcode)
-    _event(session, wish, "alerted", SYSTEM,
+    record_event(session, wish, "alerted", SYSTEM,
            note=f"已提醒业委会{len(staff)}人" + ("（企业微信）" if sent else "（管理后台待审议）"))
     return len(user_ids) if sent else 0

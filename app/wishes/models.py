@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.community.models import Resident
 from app.core.clock import utcnow
 from app.core.db import db
+from app.core.timeline import TimelineEvent
 
 STATUSES = ("collecting", "under_review", "accepted", "rejected", "merged", "in_progress", "completed", "withdrawn")
 OPEN_STATUSES = ("collecting", "under_review", "accepted", "in_progress")  # similar-wish search and rankings
@@ -138,21 +139,13 @@ class WishComment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class WishEvent(db.Model):
-    """One line of a wish's history: a status change, a merge, a milestone, who did it and why."""
+class WishEvent(TimelineEvent, db.Model):
+    """One line of a wish's history (created, under_review, accepted, rejected, merged, milestone, ...)."""
 
     __tablename__ = "wish_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     wish_id: Mapped[int] = mapped_column(ForeignKey("wish.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # created, under_review, accepted, rejected, merged, milestone, ...
-    from_status: Mapped[str | None] = mapped_column(String(20))
-    to_status: Mapped[str | None] = mapped_column(String(20))
-    actor_kind: Mapped[str] = mapped_column(String(10))  # resident | staff | system
-    actor_id: Mapped[int | None]
-    actor_name: Mapped[str] = mapped_column(String(50), default="")
-    note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class FacilityRating(db.Model):

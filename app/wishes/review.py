@@ -14,17 +14,17 @@ from sqlalchemy.orm import Session
 from app.community.models import Staff
 from app.core.clock import utcnow
 from app.core.errors import Conflict, ValidationFailed
-from app.tickets.tickets import staff_actor
+from app.core.timeline import staff_actor
 from app.wishes import catalogue as wish_catalogue
 from app.wishes.models import OPEN_STATUSES, FacilityItem, Wish, WishFollower, WishMilestone, WishSupport
 from app.wishes.wishes import (
     STATUS_LABELS,
-    _event,
-    _insert_once,
-    _move,
-    _threshold_reached,
     get_wish,
+    insert_once,
+    move,
+    record_event,
     tell_followers,
+    threshold_reached,
 )
 
 REVIEW_ROLES = ("committee", "admin")
@@ -49,7 +49,7 @@ def start_review(session: Session, wish_id: int, staff: Staff, note: str = "",
     wish = _wish(session, wish_id, staff)
     _require(wish, ("collecting",), "提交审议")
     wish.reviewing_at = now
-    _move(session, wish, "under_review", staff_actor(staff), note=note, now=now,
+    move(session, wish, "under_review", staff_actor(staff), note=note, now=now,
           tell=f"您关注的心愿「{wish.title}」已提交业委会审议。")
     return wish
 
@@ -61,7 +61,7 @@ def accept(session: Session, wish_id: int, staff: Staff, note: str = "", now: da
     _require(wish, ("collecting", "under_review"), "采纳")
     wish.decided_at = now
     extra = f"说明：{note.strip()}" if note and note.strip() else "后续进展会及时告诉您。"
-    _move(session, wish, "accepted", staff_actor(staff), note=note, now=now,
+    move(session, wish, "accepted", staff_actor(staff), note=note, now=now,
           tell=f"好消息！您支持的心愿「{wish.title}」已被业委会采纳。{extra}")
     return wish
 
@@ -75,7 +75,7 @@ def reject(session: Session, wish_id: int, staff: Staff, reason: str, now: datet
     wish = _wish(session, wish_id, staff)
     _require(wish, ("collecting", "under_review"), "不采纳")
     wish.reason, wish.decided_at = reason[:500], now
-    _move(session, wish, "rejected", staff_actor(staff), note=reason, now=now,
+    move(session, wish, "rejected", staff_actor(staff), note=reason, now=now,
           tell=f"您支持的心愿「{wish.title}」经业委会审议暂不采纳。原因：{reason[:200]}")
     return wish
 
@@ -93,10 +93,10 @@ def merge(session: Session, wish_id: int, staff: Staff, into_id: int, reason: st
         raise Conflict(f"目标心愿{STATUS_LABELS[target.status]}，不能再合并进去", code="bad_target")
     session.execute(select(Wish.id).where(Wish.id == target.id).with_for_update()).all()
     for support in session.scalars(select(WishSupport).where(WishSupport.wish_id == wish.id)):
-        _insert_once(session, WishSupport(wish_id=target.id, resident_id=support.resident_id,
+        insert_once(session, WishSupport(wish_id=target.id, resident_id=support.resident_id,
                                           building=support.building, created_at=support.created_at))
     for resident_id in session.scalars(select(WishFollower.resident_id).where(WishFollower.wish_id == wish.id)):
-        _insert_once(session, WishFollower(wish_id=target.id, resident_id=resident_id, created_at=now))
+        insert_once(session, WishFollower(wish_id=target.id, resident_id=resident_id, created_at=now))
     count = session.scalar(select(func.count()).select_from(WishSupport).where(WishSupport.wish_id == target.id))
     session.execute(update(Wish).where(Wish.id == target.id).values(supports_count=count))
     session.refresh(target, ["supports_count"])
@@ -104,11 +104,12 @@ def merge(session: Session, wish_id: int, staff: Staff, into_id: int, reason: st
     note = f"合并到心愿#{target.id}「{target.title}」 {reason}".strip()
     tell = (f"您支持的心愿「{wish.title}」与「{target.title}」内容相同，已合并，您的支持已计入"
             f"「{target.title}」（现有{count}人支持），之后的进展会继续通知您。")
-    _move(session, wish, "merged", staff_actor(staff), note=note, now=now, tell=tell)
-    _event(session, target, "merged_in", staff_actor(staff), note=f"心愿#{wish.id}「{wish.title}」合并进来", now=now)
+    move(session, wish, "merged", staff_actor(staff), note=note, now=now, tell=tell)
+    record_event(session, target, "merged_in", staff_actor(staff), note=f"心愿#{wish.id}「{wish.title}」合并进来",
+                 now=now)
     session.flush()
     if target.supports_count >= target.threshold:
-        _threshold_reached(session, target, now)
+        threshold_reached(session, target, now)
     return wish
 
 
@@ -131,9 +132,9 @@ def milestone(session: Session, wish_id: int, staff: Staff, *, percentage: int, 
     wish.progress = percentage
     text = f"您支持的心愿「{wish.title}」有新进展（完成{percentage}%）：{note[:200]}"
     if wish.status == "accepted":
-        _move(session, wish, "in_progress", staff_actor(staff), note=note, now=now)
+        move(session, wish, "in_progress", staff_actor(staff), note=note, now=now)
     wish.updated_at = now
-    _event(session, wish, "milestone", staff_actor(staff), note=f"{percentage}% {note}", now=now)
+    record_event(session, wish, "milestone", staff_actor(staff), note=f"{percentage}% {note}", now=now)
     session.flush()
     tell_followers(session, wish, text)
     return row
@@ -153,7 +154,7 @@ def complete(session: Session, wish_id: int, staff: Staff, note: str = "", now: 
         wish.item_id = item.id
     item.built = True
     wish.progress, wish.completed_at = 100, now
-    _move(session, wish, "completed", staff_actor(staff), note=note, now=now,
+    move(session, wish, "completed", staff_actor(staff), note=note, now=now,
           tell=f"您支持的心愿「{wish.title}」已经建成啦！{(note or '').strip()[:150]}"
                "欢迎去体验，并在小程序里给它打分评价。")
     return wish

@@ -15,15 +15,16 @@ from datetime import datetime
 
 from rapidfuzz import fuzz
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.community.models import Building, Household, Resident, Staff, Unit
+from app.core import timeline as shared_timeline
 from app.core.clock import utcnow
+from app.core.db import insert_once
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.outbox import enqueue
-from app.tickets.tickets import SYSTEM, Actor, resident_actor
+from app.core.timeline import SYSTEM, Actor, resident_actor
 from app.wishes import catalogue as wish_catalogue
 from app.wishes.models import (
     OPEN_STATUSES,
@@ -94,12 +95,12 @@ def set_threshold(session: Session, community_id: int, *, mode: str, value: floa
 
 # ---- events and telling followers --------------------------------------------------------------
 
-def _event(session: Session, wish: Wish, kind: str, actor: Actor, *, note: str = "", from_status: str | None = None,
-           to_status: str | None = None, now: datetime | None = None) -> WishEvent:
-    event = WishEvent(wish_id=wish.id, kind=kind, from_status=from_status, to_status=to_status,
-                      actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name[:50],
-                      note=(note or "")[:MAX_TEXT], created_at=now or utcnow())
-    session.add(event)
+def record_event(session: Session, wish: Wish, kind: str, actor: Actor, *, note: str = "",
+                 from_status: str | None = None, to_status: str | None = None,
+                 now: datetime | None = None) -> WishEvent:
+    """Add a line to the wish's history."""
+    event = shared_timeline.record(session, WishEvent(wish_id=wish.id), kind, actor, note=note, from_status=from_status,
+                            to_status=to_status, now=now, max_note=MAX_TEXT)
     wish.events.append(event)
     return event
 
@@ -109,11 +110,11 @@ def tell_followers(session: Session, wish: Wish, text: str) -> None:
     enqueue(session, TELL_JOB, wish.id, text)
 
 
-def _move(session: Session, wish: Wish, to: str, actor: Actor, *, note: str = "", tell: str | None = None,
-          now: datetime) -> WishEvent:
-    before = wish.status
-    wish.status, wish.updated_at = to, now
-    event = _event(session, wish, to, actor, note=note, from_status=before, to_status=to, now=now)
+def move(session: Session, wish: Wish, to: str, actor: Actor, *, note: str = "", tell: str | None = None,
+         now: datetime) -> WishEvent:
+    """Change the wish's status with a history line, and tell its followers when `tell` is given."""
+    before = shared_timeline.move(wish, to, now)
+    event = record_event(session, wish, to, actor, note=note, from_status=before, to_status=to, now=now)
     session.flush()
     if tell:
         tell_followers(session, wish, tell)
@@ -132,22 +133,11 @@ def is_following(session: Session, wish_id: int, resident_id: int) -> bool:
                                                         WishFollower.resident_id == resident_id)) is not None
 
 
-def _insert_once(session: Session, row) -> bool:
-    """Insert a row guarded by a unique constraint; False when it was already there (even if a request raced)."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
-
-
 def follow(session: Session, wish: Wish, resident: Resident, now: datetime | None = None) -> bool:
     """Follow a wish's steps; False when already following."""
     if is_following(session, wish.id, resident.id):
         return False
-    return _insert_once(session, WishFollower(wish_id=wish.id, resident_id=resident.id, created_at=now or utcnow()))
+    return insert_once(session, WishFollower(wish_id=wish.id, resident_id=resident.id, created_at=now or utcnow()))
 
 
 def unfollow(session: Session, wish: Wish, resident: Resident) -> bool:
@@ -193,7 +183,8 @@ def create_wish(session: Session, resident: Resident, *, title: str = "", item_i
                 supports_count=0, source=source, created_at=now, updated_at=now)
     session.add(wish)
     session.flush()
-    _event(session, wish, "created", resident_actor(resident), to_status="collecting", note=wish.description, now=now)
+    record_event(session, wish, "created", resident_actor(resident), to_status="collecting",
+                 note=wish.description, now=now)
     support(session, wish, resident, now=now)
     return wish
 
@@ -219,7 +210,7 @@ def support(session: Session, wish: Wish, resident: Resident, now: datetime | No
     if wish.status not in SUPPORTABLE:
         raise Conflict(f"这个心愿{STATUS_LABELS[wish.status]}，不能再支持了", code="not_supportable")
     row = WishSupport(wish_id=wish.id, resident_id=resident.id, building=_building_of(resident), created_at=now)
-    if not _insert_once(session, row):
+    if not insert_once(session, row):
         return False
     count = session.execute(update(Wish).where(Wish.id == wish.id)
                             .values(supports_count=Wish.supports_count + 1)
@@ -227,11 +218,11 @@ def support(session: Session, wish: Wish, resident: Resident, now: datetime | No
     set_committed_value(wish, "supports_count", count)
     follow(session, wish, resident, now)
     if count >= wish.threshold:
-        _threshold_reached(session, wish, now)
+        threshold_reached(session, wish, now)
     return True
 
 
-def _threshold_reached(session: Session, wish: Wish, now: datetime) -> bool:
+def threshold_reached(session: Session, wish: Wish, now: datetime) -> bool:
     """collecting → under_review exactly once, however many supports race to the threshold."""
     moved = session.execute(update(Wish).where(Wish.id == wish.id, Wish.status == "collecting")
                             .values(status="under_review", reviewing_at=now, updated_at=now)).rowcount
@@ -239,7 +230,7 @@ def _threshold_reached(session: Session, wish: Wish, now: datetime) -> bool:
         return False
     set_committed_value(wish, "status", "under_review")
     set_committed_value(wish, "reviewing_at", now)
-    _event(session, wish, "under_review", SYSTEM, from_status="collecting", to_status="under_review",
+    record_event(session, wish, "under_review", SYSTEM, from_status="collecting", to_status="under_review",
            note=f"支持人数达到{wish.threshold}人", now=now)
     session.flush()
     tell_followers(session, wish, f"您支持的心愿「{wish.title}」已有{wish.supports_count}位邻居支持，"

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from app.community.models import Resident
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Forbidden, ValidationFailed
-from app.tickets.tickets import resident_actor
+from app.core.timeline import resident_actor
 from app.wishes.models import Wish
-from app.wishes.wishes import STATUS_LABELS, _move, get_wish
+from app.wishes.wishes import STATUS_LABELS, get_wish, move
 
 REASONS = {"duplicated": "已有相同心愿", "started": "已在建设", "unfeasible": "不可行", "done": "已解决"}
 WITHDRAWABLE = ("collecting", "under_review")  # still open for deliberation; once decided it is the committee's
@@ -58,7 +58,7 @@ def withdraw(session: Session, wish_id: int, resident: Resident, reason: str, no
                        details={"status": wish.status})
     wish.reason = f"{reason}: {note}" if note else reason
     label = _label(reason, note)
-    _move(session, wish, "withdrawn", resident_actor(resident), note=label, now=now,
+    move(session, wish, "withdrawn", resident_actor(resident), note=label, now=now,
           tell=f"您关注的心愿「{wish.title}」已由提出的邻居撤回，原因：{label}。感谢您的支持。")
     return wish
 

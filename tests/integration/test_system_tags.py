@@ -65,7 +65,8 @@ def test_an_appended_rule_is_applied_with_its_bulk_loader(db_session, make_resid
         return {elder.id: "hypertension"}
 
     rule = TagRule("health", lambda facts, data: [data] if data else [], lambda v: {"hypertension": "高血压"}[v], load)
-    monkeypatch.setattr(tag_service, "SYSTEM_TAG_RULES", [*tag_service.SYSTEM_TAG_RULES, rule])
+    monkeypatch.setattr(tag_service, "SYSTEM_TAG_RULES", dict(tag_service.SYSTEM_TAG_RULES))
+    tag_service.add_rule(rule)
     refresh_all(db_session, elder.community_id, year=2026)
 
     assert "health:hypertension" in names(db_session, elder)

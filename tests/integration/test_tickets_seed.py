@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.community.demo import seed_demo, steps
 from app.core.outbox_job import OutboxJob
-from app.tickets import dispatch as ticket_dispatch
+from app.tickets import routing
 from app.tickets.demo import seed_tickets
 from app.tickets.models import RoutingRule, Ticket
 
@@ -27,7 +27,7 @@ def test_seed_builds_rules_and_tickets_in_every_state_once(app, db_session):
     assert db_session.scalar(select(func.count()).select_from(OutboxJob).where(
         OutboxJob.func.like("app.tickets.jobs%"))) == 0  # seeding alerts nobody
     lift = db_session.scalar(select(Ticket).where(Ticket.category == "elevator"))
-    assert ticket_dispatch.matching_rule(db_session, lift).staff.username == "repair1"
+    assert routing.matching_rule(db_session, lift).staff.username == "repair1"
     seed_demo(db_session)
     assert db_session.scalar(select(func.count()).select_from(Ticket)) == 6
     assert db_session.scalar(select(func.count()).select_from(RoutingRule)) == rules

@@ -102,7 +102,7 @@ class Flow:
 
 
 _flows: dict[str, Flow] = {}
-_answers: dict[str, Callable[[Turn], str]] = {}
+_answers: dict[str, dict[str, Callable[[Turn], str | None]]] = {}
 
 
 def register(flow: Flow) -> Flow:
@@ -111,9 +111,19 @@ def register(flow: Flow) -> Flow:
     return flow
 
 
-def register_answer(intent: str, answer: Callable[[Turn], str]) -> None:
-    """A one-turn answer for an intent that needs no slots filled (我报修的进度, 我约的体检是几点)."""
-    _answers[intent] = answer
+def register_answer(intent: str, answer: Callable[[Turn], str | None]) -> None:
+    """A one-turn answer for an intent that needs no slots filled (我报修的进度, 我约的体检是几点).
+
+    Several features may answer one intent (我的进度: tickets and wishes): their answers are joined, in
+    the order they registered; an answer that has nothing to say returns None."""
+    _answers.setdefault(intent, {})[f"{answer.__module__}.{answer.__qualname__}"] = answer
+
+
+def one_turn_answer(intent: str | None, turn: Turn) -> str | None:
+    """The registered answers to an intent, joined; None when there are none or none has anything to say."""
+    parts = [answer(turn) for answer in _answers.get(intent or "", {}).values()]
+    parts = [part for part in parts if part]
+    return "\n\n".join(parts) if parts else None
 
 
 def flows() -> dict[str, Flow]:
@@ -171,7 +181,8 @@ def respond(session: Session, conversation: Conversation, resident: Resident | N
         other = _for_intent(intent)
         sure = confidence >= SWITCH_CONFIDENCE
         if other is None and confidence >= ASIDE_CONFIDENCE and intent in _answers:  # 车位, 进度: answered aside
-            aside = _answers[intent](Turn(session, conversation, resident, text, parsed, now, env=env or ChatEnv()))
+            aside = one_turn_answer(intent, Turn(session, conversation, resident, text, parsed, now,
+                                                 env=env or ChatEnv()))
             if aside is not None:
                 return f"{aside}\n\n{PENDING_HINT}"
         if not (other is not None and other is not flow and sure):
@@ -184,9 +195,7 @@ def respond(session: Session, conversation: Conversation, resident: Resident | N
     turn = Turn(session, conversation, resident, text, parsed, now, env=env or ChatEnv())
     start = _for_intent(intent)
     if start is None:
-        flows()
-        answer = _answers.get(intent or "")
-        return answer(turn) if answer is not None else None
+        return one_turn_answer(intent, turn)
     refusal = start.guard(turn)
     if refusal is not None:
         return refusal
