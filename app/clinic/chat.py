@@ -15,14 +15,14 @@ from app.clinic.models import Booking, Slot
 from app.clinic.slots import nearest, open_slots, seats_for, service_by_code, slot_label, wanted_from
 from app.core.clock import to_local
 from app.core.errors import AppError
+from nlp.numerals import to_int
 
 NOT_BOUND = "预约社区诊所需要先绑定房号：发送“绑定”，按提示完成后再告诉我想约什么。"
 ASK_SERVICE = ("请问想预约什么项目？例如：测血压、测血糖、心电图、体检、CT、胃镜、中医、打疫苗、"
                "家庭医生上门、视频问诊。")
 CHOICES = 5
 WAITLIST_WORDS = frozenset({"排队", "候补", "登记候补", "等空位", "排个队"})
-_NUMBER = re.compile(r"^(?:第)?\s*([1-9])\s*(?:个|号|项)?$")
-_CN_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5"}
+_NUMBER = re.compile(r"^(?:第)?\s*([1-9一二两三四五六七八九])\s*(?:个|号|项)?$")
 
 
 def _guard_bound(turn: Turn) -> str | None:
@@ -31,12 +31,10 @@ def _guard_bound(turn: Turn) -> str | None:
 
 def _pick_number(text: str, count: int) -> int | None:
     """The index (0-based) a resident picked: 2 / 第2个 / 二 / 第二个."""
-    for cn, digit in _CN_DIGITS.items():
-        text = text.replace(cn, digit)
     match = _NUMBER.match(text.strip())
     if match is None:
         return None
-    index = int(match.group(1)) - 1
+    index = (to_int(match.group(1)) or 0) - 1
     return index if 0 <= index < count else None
 
 

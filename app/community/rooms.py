@@ -1,12 +1,14 @@
-"""Reading a room and a phone number out of what residents type: 3幢2单元1201, 3-2-1201, 三幢二单元1201."""
+"""Reading a room and a phone number out of what residents type: 3幢2单元1201, 3-2-1201, 三幢二单元1201.
+
+Numerals are read by nlp.numerals, the one reader of 三十, 两百零五 and 一二零三 in the project."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+from nlp.numerals import to_int
+
 _NUM = r"(?:\d{1,4}|[零〇一二两三四五六七八九十百]{1,5})"
 _BUILDING_MARK = r"(?:号楼|幢|栋|楼|座|号|#)"
 
@@ -40,29 +42,10 @@ class RoomRef:
         return f"{self.building}幢{unit}{self.room}"
 
 
-def cn_number(text: str) -> int | None:
-    """Digits or a small Chinese numeral (三十二, 两百零五) as an int; None if it is neither."""
-    if text.isdigit():
-        return int(text)
-    total, current = 0, 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            current = _CN_DIGITS[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return None
-    return total + current
-
-
 def _digits(text: str | None) -> str | None:
     if text is None:
         return None
-    value = cn_number(text)
+    value = to_int(text)
     return None if value is None else str(value)
 
 

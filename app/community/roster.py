@@ -22,6 +22,7 @@ from app.community.roster_file import RosterLine, read_roster
 from app.community.tags import refresh_residents
 from app.core.clock import local_now
 from app.core.errors import NotFound
+from nlp.numerals import to_int
 
 __all__ = [
     "DEFAULT_COMMUNITY", "HouseholdIndex", "ImportReport", "RosterRow", "RowError", "import_roster", "parse_row",
@@ -96,25 +97,12 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip()
 
 
-_CN_DIGITS = dict(zip("一二三四五六七八九", range(1, 10), strict=True)) | {"两": 2}
-
-
-def _cn_number(text: str) -> int | None:
-    """一 .. 九十九 as an int, for 三十幢 and 二单元; None for anything else."""
-    tens, _, ones = text.rpartition("十")
-    if "十" not in text:
-        return _CN_DIGITS.get(text)
-    high = _CN_DIGITS.get(tens, None) if tens else 1
-    low = _CN_DIGITS.get(ones, None) if ones else 0
-    return None if high is None or low is None else high * 10 + low
-
-
 def _place(text: str, marks: str) -> str | None:
     """"30幢" / "30号楼" / "三十栋" -> "30"; "2单元" -> "2"; None when it is not a number or code."""
     value = re.sub(r"\s+", "", _clean(text)).upper()
     value = re.sub(rf"(?:{marks})$", "", value)
     if value and not value.isascii():
-        number = _cn_number(value)
+        number = to_int(value)
         value = str(number) if number else value
     return value if _PLACE.match(value) else None
 

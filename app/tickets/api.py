@@ -8,13 +8,14 @@ from pathlib import Path
 from flask import current_app, jsonify, request, send_file
 
 from app.binding.me_api import current_resident
+from app.core.clock import utcnow
 from app.core.db import db
 from app.core.errors import NotFound, ValidationFailed
 from app.core.uploads import save_photo
-from app.tickets import tickets
+from app.tickets import serialise, tickets
 from app.tickets.models import COMPLAINT_CATEGORIES, OUTCOMES, REPAIR_CATEGORIES, STATUSES, Ticket, TicketPhoto
 from app.tickets.sla import sla_policy
-from app.tickets.tickets import CATEGORY_LABELS, KIND_LABELS, STATUS_LABELS, Location, resident_actor
+from app.tickets.tickets import Location, resident_actor
 from miniprogram_api.openapi import api_route, json_body
 from miniprogram_api.schemas import COMPONENTS, ERROR_RESPONSES, ref
 
@@ -79,35 +80,6 @@ ERRORS = {s: ERROR_RESPONSES[s] for s in (403, 404, 409)}
 CHANNEL = "wxa"
 
 
-def summary_json(ticket: Ticket) -> dict:
-    """A ticket in a list."""
-    return {
-        "id": ticket.id, "number": ticket.number, "kind": ticket.kind, "kind_label": KIND_LABELS[ticket.kind],
-        "category": ticket.category, "category_label": CATEGORY_LABELS.get(ticket.category, "其他"),
-        "status": ticket.status, "status_label": STATUS_LABELS[ticket.status], "priority": ticket.priority,
-        "place": ticket.place, "description": ticket.description, "created_at": ticket.created_at.isoformat() + "Z",
-    }
-
-
-def ticket_json(ticket: Ticket, resident) -> dict:
-    """A ticket with its photos and timeline, and what this resident may do with it."""
-    from app.tickets.models import TicketRating  # noqa: PLC0415
-
-    rating = db.session.query(TicketRating).filter_by(ticket_id=ticket.id).one_or_none()
-    mine = ticket.resident_id == resident.id
-    return {
-        **summary_json(ticket), "outcome": ticket.outcome, "outcome_reason": ticket.outcome_reason,
-        "assignee": ticket.assignee.name if ticket.assignee else None,
-        "photos": [{"url": p.url, "stage": p.stage} for p in ticket.photos],
-        "timeline": tickets.timeline(ticket),
-        "can_cancel": ticket.status in tickets.CANCELLABLE,
-        "can_rate": mine and ticket.status == "resolved",
-        "can_reopen": ticket.status in ("resolved", "closed") and ticket.resolved_at is not None,
-        "rating": ({"overall": rating.overall, "speed": rating.speed, "attitude": rating.attitude,
-                    "comment": rating.comment} if rating else None),
-    }
-
-
 def _text(value) -> str | None:
     return str(value).strip() if value not in (None, "") else None
 
@@ -131,7 +103,7 @@ def create_ticket():
     ticket = tickets.create_ticket(db.session, resident=resident, kind=body["kind"], category=body.get("category"),
                                    description=body["description"], location=location, source=CHANNEL,
                                    photos=photos[:tickets.MAX_PHOTOS], sla=sla_policy(current_app.config))
-    out = ticket_json(ticket, resident)
+    out = serialise.for_resident(db.session, ticket, resident, utcnow())
     db.session.commit()
     return jsonify(out), 201
 
@@ -143,7 +115,7 @@ def list_tickets():
     """The household's tickets and the ones followed, newest first (?status=open for unfinished only)."""
     rows = tickets.tickets_for_resident(db.session, current_resident(),
                                         open_only=request.args.get("status") == "open")
-    return jsonify({"tickets": [summary_json(t) for t in rows]})
+    return jsonify({"tickets": [serialise.summary(t) for t in rows]})
 
 
 @api_route("/tickets/<int(max=2147483647):ticket_id>", summary="单子详情和处理进度", tags=("tickets",),
@@ -151,7 +123,8 @@ def list_tickets():
 def ticket_detail(ticket_id: int):
     """One ticket of the household, with photos and the timeline; another household's is not found."""
     resident = current_resident()
-    return jsonify(ticket_json(tickets.ticket_for_resident(db.session, ticket_id, resident), resident))
+    ticket = tickets.ticket_for_resident(db.session, ticket_id, resident)
+    return jsonify(serialise.for_resident(db.session, ticket, resident, utcnow()))
 
 
 @api_route("/tickets/<int(max=2147483647):ticket_id>/photos", methods=("POST",), summary="上传照片",
@@ -165,7 +138,7 @@ def upload_photo(ticket_id: int):
         raise ValidationFailed(f"每张单子最多 {tickets.MAX_PHOTOS} 张照片", code="too_many_photos")
     name = save_photo(request.files.get("file"), _photo_dir(), str(ticket.id))
     tickets.add_photo(db.session, ticket, url=PHOTO_PREFIX + name, actor=resident_actor(resident))
-    out = ticket_json(ticket, resident)
+    out = serialise.for_resident(db.session, ticket, resident, utcnow())
     db.session.commit()
     return jsonify(out)
 
@@ -193,7 +166,7 @@ def rate_ticket(ticket_id: int):
     body, resident = json_body(), current_resident()
     tickets.rate(db.session, ticket_id, resident, overall=body["overall"], speed=body["speed"],
                  attitude=body["attitude"], comment=body.get("comment") or "")
-    out = ticket_json(tickets.get_ticket(db.session, ticket_id), resident)
+    out = serialise.for_resident(db.session, tickets.get_ticket(db.session, ticket_id), resident, utcnow())
     db.session.commit()
     return jsonify(out)
 
@@ -204,7 +177,7 @@ def reopen_ticket(ticket_id: int):
     """Reopen a resolved ticket within 7 days, saying what is still wrong."""
     resident = current_resident()
     ticket = tickets.reopen(db.session, ticket_id, resident, json_body()["reason"], sla=sla_policy(current_app.config))
-    out = ticket_json(ticket, resident)
+    out = serialise.for_resident(db.session, ticket, resident, utcnow())
     db.session.commit()
     return jsonify(out)
 
@@ -215,7 +188,7 @@ def cancel_ticket(ticket_id: int):
     """Withdraw a report before work has started."""
     resident = current_resident()
     ticket = tickets.cancel(db.session, ticket_id, resident, json_body().get("reason") or "")
-    out = ticket_json(ticket, resident)
+    out = serialise.for_resident(db.session, ticket, resident, utcnow())
     db.session.commit()
     return jsonify(out)
 
@@ -229,6 +202,6 @@ def follow_ticket(ticket_id: int):
     if ticket is None or ticket.community_id != resident.community_id or ticket.room is not None:
         raise NotFound("没有找到这张单子", code="ticket_not_found")
     tickets.follow(db.session, ticket, resident)
-    out = ticket_json(ticket, resident)
+    out = serialise.for_resident(db.session, ticket, resident, utcnow())
     db.session.commit()
     return jsonify(out)

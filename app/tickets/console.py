@@ -12,10 +12,10 @@ from app.core.clock import utcnow
 from app.core.db import db
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.uploads import save_photo
-from app.tickets import dispatch
+from app.tickets import dispatch, serialise
 from app.tickets.models import OUTCOMES, STATUSES, Ticket, TicketPhoto
+from app.tickets.records import CATEGORY_LABELS, KIND_LABELS, OUTCOME_LABELS, STATUS_LABELS
 from app.tickets.sla import sla_state
-from app.tickets.tickets import CATEGORY_LABELS, KIND_LABELS, OUTCOME_LABELS, STATUS_LABELS, timeline
 from console.auth import current_staff, require_role
 from console.blueprint import bp
 from console.nav import add_nav
@@ -134,24 +134,6 @@ def ticket_photo(name: str):
 
 # ---- JSON API ----------------------------------------------------------------------------------
 
-def ticket_json(ticket: Ticket, *, full: bool = False) -> dict:
-    """A ticket for staff (resident's phone masked)."""
-    body = {
-        "id": ticket.id, "number": ticket.number, "kind": ticket.kind, "category": ticket.category,
-        "status": ticket.status, "priority": ticket.priority, "place": ticket.place,
-        "description": ticket.description, "assignee_id": ticket.assignee_id,
-        "assignee": ticket.assignee.name if ticket.assignee else None, "dispatch_mode": ticket.dispatch_mode,
-        "sla": sla_state(ticket, utcnow()),
-        "sla_due_at": ticket.sla_due_at.isoformat() + "Z" if ticket.sla_due_at else None,
-        "created_at": ticket.created_at.isoformat() + "Z",
-    }
-    if full:
-        body.update(outcome=ticket.outcome, outcome_reason=ticket.outcome_reason,
-                    resident={"name": ticket.resident.name, "phone": ticket.resident.masked_phone},
-                    photos=[{"url": p.url, "stage": p.stage} for p in ticket.photos], timeline=timeline(ticket))
-    return body
-
-
 @bp.get("/api/tickets")
 @require_role(*HANDLERS)
 def api_tickets():
@@ -159,14 +141,16 @@ def api_tickets():
     status = request.args.get("status", "open")
     if status not in (*STATUSES, "open", "mine", "all"):
         raise ValidationFailed("没有这种状态", code="bad_status")
-    return jsonify(tickets=[ticket_json(t) for t in dispatch.queue(db.session, current_staff(), status=status)])
+    rows = dispatch.queue(db.session, current_staff(), status=status)
+    return jsonify(tickets=[serialise.for_staff(t, utcnow()) for t in rows])
 
 
 @bp.get(f"/api/tickets/{_ID}")
 @require_role(*HANDLERS)
 def api_ticket(ticket_id: int):
     """JSON: one ticket with its photos and timeline."""
-    return jsonify(ticket_json(dispatch.ticket_for_staff(db.session, ticket_id, current_staff()), full=True))
+    ticket = dispatch.ticket_for_staff(db.session, ticket_id, current_staff())
+    return jsonify(serialise.for_staff(ticket, utcnow(), full=True))
 
 
 @bp.post(f"/api/tickets/{_ID}/<any(accept, assign, grab, progress, resolve):action>")
@@ -175,7 +159,7 @@ def api_ticket_action(ticket_id: int, action: str):
     """JSON: accept, assign {assignee_id}, grab, progress {note}, resolve {outcome, note} (token in X-CSRF-Token)."""
     try:
         ticket = _act(action, ticket_id)
-        body = ticket_json(ticket, full=True)
+        body = serialise.for_staff(ticket, utcnow(), full=True)
         db.session.commit()
     except AppError:
         db.session.rollback()

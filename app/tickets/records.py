@@ -75,6 +75,12 @@ def check_category(kind: str, category: str | None) -> str:
     return category if category in allowed else "other"
 
 
+def can_reopen(ticket: Ticket, now: datetime) -> bool:
+    """Whether the resident may still reopen the ticket: resolved (or closed) within REOPEN_WINDOW."""
+    return (ticket.status in ("resolved", "closed") and ticket.resolved_at is not None
+            and now - ticket.resolved_at <= REOPEN_WINDOW)
+
+
 def describe(ticket: Ticket) -> str:
     """One short line: 报修BX2611240001（3幢 电梯）."""
     category = CATEGORY_LABELS.get(ticket.category, "其他")

@@ -36,6 +36,7 @@ from app.tickets.records import (  # noqa: F401 - part of this module's API
     STATUS_LABELS,
     Location,
     add_photo,
+    can_reopen,
     check_category,
     describe,
     get_ticket,
@@ -174,10 +175,3 @@ def follow(session: Session, ticket: Ticket, resident: Resident, now: datetime |
     record_event(session, ticket, "followed", resident_actor(resident), note="同一问题的其他住户加入关注", now=now)
     session.flush()
     return True
-
-
-def timeline(ticket: Ticket) -> list[dict]:
-    """The ticket's events as plain dicts, oldest first."""
-    return [{"kind": e.kind, "from": e.from_status, "to": e.to_status, "actor": e.actor_kind,
-             "actor_name": e.actor_name, "note": e.note, "at": e.created_at.isoformat() + "Z"}
-            for e in ticket.events]

@@ -129,6 +129,29 @@ def test_reopen_window_closes_after_7_days(client, wang, make_staff, db_session)
     assert late.status_code == 409 and late.get_json()["error"]["code"] == "reopen_window_passed"
 
 
+def test_the_detail_offers_reopening_only_inside_the_window(client, wang, make_staff, db_session, clock, login):
+    """can_reopen follows the service's 7-day rule (the API used to offer it forever)."""
+    ticket = _create(client, wang)
+    dispatch.resolve(db_session, ticket["id"], make_staff("property"), outcome="fixed")
+    db_session.commit()
+    assert client.get(f"/api/v1/tickets/{ticket['id']}", headers=wang).get_json()["can_reopen"] is True
+    clock.shift(timedelta(days=6, hours=23))
+    assert client.get(f"/api/v1/tickets/{ticket['id']}", headers=wang).get_json()["can_reopen"] is True
+    clock.shift(timedelta(hours=2))
+    wang = login("wang")  # a week on, the mini-program has signed in again (tokens last 7 days)
+    detail = client.get(f"/api/v1/tickets/{ticket['id']}", headers=wang).get_json()
+    assert detail["can_reopen"] is False
+    late = client.post(f"/api/v1/tickets/{ticket['id']}/reopen", json={"reason": "又坏了"}, headers=wang)
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "reopen_window_passed"
+
+
+def test_a_trapped_lift_is_urgent_from_the_mini_program_too(client, wang):
+    """The same safety words decide urgency in chat and in the API (有人困在电梯里 was 4-hour normal)."""
+    created = _create(client, wang, at_home=False, building="3", place="电梯", category="elevator",
+                      description="有人困在电梯里了")
+    assert created["priority"] == "urgent"
+
+
 def test_follow_a_neighbours_shared_area_ticket(client, wang, zhao):
     shared = _create(client, wang, at_home=False, building="3", place="电梯", category="elevator",
                      description="电梯异响")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.community.rooms import RoomRef, cn_number, find_phone, parse_room
+from app.community.rooms import RoomRef, find_phone, parse_room
+from nlp.numerals import to_int
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -34,6 +35,8 @@ def test_phone_numbers_with_spaces_or_dashes():
 
 
 def test_chinese_numerals():
-    assert [cn_number(t) for t in ("三", "十", "十二", "三十", "三十二", "两百零五", "7", "幢")] == [
-        3, 10, 12, 30, 32, 205, 7, None]
+    # the one numeral reader (nlp.numerals) serves rooms, the roster and the chat alike
+    assert [to_int(t) for t in ("三", "十", "十二", "三十", "三十二", "两百零五", "7", "幢", "五零二")] == [
+        3, 10, 12, 30, 32, 205, 7, None, 502]
+    assert parse_room("三十幢二单元1201") == RoomRef("30", "2", "1201")
     assert RoomRef("3", None, "101").label == "3幢101" and RoomRef("3", "2", "101").label == "3幢2单元101"
