@@ -10,12 +10,12 @@ from app.binding.models import MiniProgramSession
 from app.core.db import db
 from app.core.errors import BadRequest, RateLimited, WeChatError
 from app.wechat import code_to_session
+from app.wechat.errcodes import BAD_LOGIN_CODE, RATE_ERRORS
 from miniprogram_api.openapi import api_route, build_document, json_body
 from miniprogram_api.schemas import ERROR_RESPONSES, ref, resident_json
 from miniprogram_api.tokens import issue_token, max_age
 
 # jscode2session errors that mean the code itself is no good (invalid, used, blocked user).
-BAD_CODE_ERRORS = frozenset({40029, 40163, 40226})
 
 LOGIN_REQUEST = {
     "type": "object", "required": ["code"],
@@ -51,9 +51,9 @@ def login():
     try:
         wx = code_to_session(current_app._get_current_object(), json_body()["code"])
     except WeChatError as exc:
-        if exc.errcode in BAD_CODE_ERRORS:
+        if exc.errcode in BAD_LOGIN_CODE:
             raise BadRequest("登录凭证无效或已过期，请重新进入小程序", code="invalid_login_code") from exc
-        if exc.errcode == 45011:  # WeChat's per-user login rate, still hit after our back-off
+        if exc.errcode in RATE_ERRORS:  # WeChat's per-user login rate, still hit after our back-off
             raise RateLimited("登录太频繁，请稍后再试", code="login_rate_limited") from exc
         raise
     _store_session(wx.openid, wx.session_key, wx.unionid)

@@ -16,6 +16,7 @@ from app.chat.models import Conversation, Message
 from app.core.clock import utcnow
 from app.core.errors import WeChatError
 from app.wechat import send_customer_text
+from app.wechat.errcodes import RETRY_LATER_OR_TOKEN
 from workers.context import job
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,8 @@ def _record(session: Session, done: Message | None, conversation: Conversation, 
 
 # What callers pass to enqueue(..., retries=SEND_RETRY) for WeChat sends.
 SEND_RETRY = Retry(max=3, interval=[10, 30, 60])
-BUSY = -1
 # Worth another try later: WeChat busy, quota/rate limits, a token that would not refresh.
-RETRYABLE_ERRCODES = frozenset({BUSY, 45009, 45011, 40001, 40014, 42001})
+RETRYABLE_ERRCODES = RETRY_LATER_OR_TOKEN
 
 
 def _rq_will_retry() -> bool:

@@ -24,14 +24,12 @@ from app.community.models import Building, Household, Resident, Unit
 from app.core.clock import to_local, utcnow
 from app.core.errors import WeChatError
 from app.notify.models import NotificationPreference, SubscribeGrant
-from app.wechat import RATE_ERRORS, send_customer_text, send_subscribe_message, send_template_message
+from app.wechat import send_customer_text, send_subscribe_message, send_template_message
+from app.wechat.errcodes import NEVER_RETRY, NO_GRANT, RATE_ERRORS, RETRY_LATER
 
 CUSTOM, SUBSCRIBE, TEMPLATE = "custom", "subscribe", "template"
 # A little short of WeChat's 48 h, so a message composed at the edge is not refused in flight.
 WINDOW = timedelta(hours=48) - timedelta(minutes=10)
-BUSY = -1
-RETRYABLE = frozenset({BUSY}) | RATE_ERRORS  # try again later, with backoff
-NO_GRANT = 43101
 CHUNK = 500
 
 
@@ -268,10 +266,10 @@ def deliver_all(
             note = f"{channel}: {exc.errcode} {exc.errmsg}"[:120]
             if channel == SUBSCRIBE:
                 (clear if exc.errcode == NO_GRANT else refund)[template_id].append(rid)
-            if exc.errcode in RETRYABLE:
+            if exc.errcode in RETRY_LATER:
                 outcomes[rid] = Outcome("retry", channel, note)
                 del plans[rid]
-            elif exc.errcode in (45015, 45047, 43101, 43004, 40003):
+            elif exc.errcode in NEVER_RETRY:
                 errors[rid].append(note)  # the next round tries the next channel
             else:  # e.g. a wrong template id: another channel would not fix it
                 outcomes[rid] = Outcome("failed", channel, note)

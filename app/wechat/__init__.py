@@ -9,7 +9,8 @@ from app.wechat.calls import (
     send_template_message,
     send_wecom_text,
 )
-from app.wechat.client import NEVER_RETRY, RATE_ERRORS, TOKEN_ERRORS, OfficialAccountClient, WeComClient
+from app.wechat.client import OfficialAccountClient, WeComClient
+from app.wechat.errcodes import NEVER_RETRY, RATE_ERRORS, TOKEN_ERRORS
 from app.wechat.factory import (
     build_oa_client,
     build_wecom_client,

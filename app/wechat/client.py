@@ -26,14 +26,11 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
 
 from app.core.errors import WeChatError
+from app.wechat.errcodes import BUSY, RATE_ERRORS, TOKEN_ERRORS
 from app.wechat.transport import mount_base_url
 
 log = logging.getLogger(__name__)
 
-BUSY = -1
-TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # refresh the token once, retry once
-RATE_ERRORS = frozenset({45009, 45011})  # back off, then retry
-NEVER_RETRY = frozenset({45015, 45047, 43101, 43004, 40003})  # window, count, grant, unfollowed, openid
 TOKEN_PREFIX = "wechatpy"
 LOCK_TTL = 15  # seconds a refresh lock lives if its holder dies
 TOKEN_EARLY_REFRESH = 300  # drop the stored token this long before WeChat expires it
