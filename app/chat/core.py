@@ -69,14 +69,14 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     resident = _resident(session, conversation)
     # parsed once for the whole turn; a conversation staff hold is only parsed if the bot answers it
     parsed = None if conversation.state in STAFF_HELD else _parse(text, now)
-    handoff = hooks.intercept(session, conversation, text, now, parsed)  # staff, safety, handoff
-    if handoff is not None:
+    intercepted = hooks.intercept(session, conversation, text, now, parsed)  # staff hold, safety, escalation
+    if intercepted is not None:
         word = safety_word(text)
         if word:  # e.g. a trapped lift or a gas smell is also an urgent repair for dispatch
             hooks.react_to_safety(session, conversation, resident, word, text, parsed or _parse(text, now), now,
                                   env or ChatEnv())
         session.flush()
-        return handoff
+        return intercepted
     flow = (conversation.dialog or {}).get("flow")
 
     if (resident is None and text in BIND_WORDS) or flow == "binding":

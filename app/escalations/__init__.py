@@ -1,7 +1,7 @@
-"""escalations (转人工): a conversation handed to a person: the staff inbox, taking over a
+"""escalations (转人工): a conversation handed to a person: the staff queue of escalations, taking over a
 conversation, canned replies, SLAs in business hours, WeChat Work alerts and answers (/wecom).
 
-Public surface: escalations (escalate, intercept, fallback, claim, resolve), inbox, canned_replies.
+Public surface: escalations (escalate, intercept, fallback, claim, resolve), queue, canned_replies.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from app.core.features import add_templates
 
 
 def init_app(app: Flask) -> None:
-    """Escalation models, the inbox, the /wecom door, SLA checks and the demo's canned replies."""
+    """Escalation models, the staff queue, the /wecom door, SLA checks and the demo's canned replies."""
     from app.escalations import console, models  # noqa: F401, PLC0415 - routes attach on import
     from app.escalations.canned_replies import seed_canned_replies  # noqa: PLC0415
     from app.escalations.escalations import chat_fallback, intercept  # noqa: PLC0415

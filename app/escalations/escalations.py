@@ -122,7 +122,7 @@ def _parse(text: str, now: datetime):
     try:
         from nlp import parse
         return parse(text, now=now)
-    except Exception:  # a parser bug must not stop a handoff decision
+    except Exception:  # a parser bug must not stop an escalation decision
         log.exception("escalations: nlp.parse failed")
         return None
 

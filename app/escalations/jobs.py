@@ -55,7 +55,7 @@ def _wecom(app: Flask, user_ids: list[str], text: str) -> str:
 
 @job
 def alert_staff(session: Session, escalation_id: int) -> str:
-    """Tell the staff who cover an escalation (WeChat Work when configured; the console inbox always)."""
+    """Tell the staff who cover an escalation (WeChat Work when configured; the console's escalation queue always)."""
     app = _app()
     taken = session.execute(update(Escalation).where(Escalation.id == escalation_id,
                                                      Escalation.alerted_at.is_(None))

@@ -18,7 +18,7 @@ OPEN_STATUSES = ("waiting", "with_staff")
 
 
 class Escalation(db.Model):
-    """One handoff of a conversation to staff; at most one per triggering message."""
+    """One escalation of a conversation to staff; at most one per triggering message."""
 
     __tablename__ = "escalation"
     __table_args__ = (
@@ -30,7 +30,7 @@ class Escalation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), index=True)
-    # Copied from the resident when the escalation opens, so the inbox filters by scope without joins.
+    # Copied from the resident when the escalation opens, so the queue filters by scope without joins.
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
     building: Mapped[str | None] = mapped_column(String(20))
     trigger: Mapped[str] = mapped_column(String(20))  # human | fallback | safety | takeover

@@ -53,8 +53,8 @@ COMPONENTS["Wish"] = {
         "merged_into": {"type": "integer", "nullable": True},
         "item": {"nullable": True, "allOf": [ref("FacilityItem")]},
         "supported": {"type": "boolean"}, "following": {"type": "boolean"}, "mine": {"type": "boolean"},
-        "can_withdraw": {"type": "boolean", "description": "可以撤回自己的支持"},
-        "can_withdraw_wish": {"type": "boolean", "description": "提出者可以撤回这个心愿"},
+        "can_unsupport": {"type": "boolean", "description": "可以撤回自己的支持"},
+        "can_withdraw": {"type": "boolean", "description": "提出者可以撤回这个心愿"},
         "milestones": {"type": "array", "items": {"type": "object", "properties": {
             "percentage": {"type": "integer"}, "note": {"type": "string"},
             "photos": {"type": "array", "items": {"type": "string"}}, "at": {"type": "string"}}}},
@@ -115,8 +115,8 @@ def wish_json(wish: Wish, resident) -> dict:
         "item": item_json(item, wish_catalogue.ratings(session, [item.id]).get(item.id)) if item else None,
         "supported": supported, "following": wishes.is_following(session, wish.id, resident.id),
         "mine": wish.resident_id == resident.id,
-        "can_withdraw": supported and wish.status == "collecting" and wish.supports_count < wish.threshold,
-        "can_withdraw_wish": withdrawal.can_withdraw(wish, resident),
+        "can_unsupport": supported and wish.status == "collecting" and wish.supports_count < wish.threshold,
+        "can_withdraw": withdrawal.can_withdraw(wish, resident),
         "milestones": [{"percentage": m.percentage, "note": m.note, "photos": list(m.photos or []),
                         "at": m.created_at.isoformat() + "Z"} for m in wish.milestones],
         "comments": [{"author": c.author_name, "text": c.text, "at": c.created_at.isoformat() + "Z"}

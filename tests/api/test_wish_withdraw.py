@@ -41,10 +41,10 @@ def test_the_author_withdraws_with_a_reason_and_followers_are_told_once(client, 
     db_session.commit()
     qian = login("qian")
     wish = _create(client, wang, title="篮球场")
-    assert wish["can_withdraw_wish"] and wish["reason_label"] == ""
+    assert wish["can_withdraw"] and wish["reason_label"] == ""
     client.post(f"/api/v1/wishes/{wish['id']}/support", headers=zhao)
     client.post(f"/api/v1/wishes/{wish['id']}/follow", headers=qian)
-    assert not client.get(f"/api/v1/wishes/{wish['id']}", headers=zhao).get_json()["can_withdraw_wish"]
+    assert not client.get(f"/api/v1/wishes/{wish['id']}", headers=zhao).get_json()["can_withdraw"]
     run_jobs()  # nothing about withdrawal yet
 
     response = _withdraw(client, wang, wish["id"], reason="unfeasible", note="  场地不够，消防通道不能占  ")
@@ -53,7 +53,7 @@ def test_the_author_withdraws_with_a_reason_and_followers_are_told_once(client, 
     assert body["status"] == "withdrawn" and body["status_label"] == "已撤回"
     assert body["reason"] == "unfeasible: 场地不够，消防通道不能占"
     assert body["reason_label"] == "不可行：场地不够，消防通道不能占"
-    assert not body["can_withdraw_wish"] and not body["can_withdraw"]
+    assert not body["can_withdraw"] and not body["can_unsupport"]
     last = body["timeline"][-1]
     assert (last["kind"], last["from"], last["to"], last["actor"], last["actor_name"]) == (
         "withdrawn", "collecting", "withdrawn", "resident", "王阿姨")
@@ -111,7 +111,7 @@ def test_a_decided_wish_cannot_be_withdrawn(client, wang, committee, db_session)
     error = refused.get_json()["error"]
     assert error["code"] == "cannot_withdraw" and error["details"] == {"status": "accepted"}
     assert "已采纳" in error["message"]
-    assert not client.get(f"/api/v1/wishes/{wish['id']}", headers=wang).get_json()["can_withdraw_wish"]
+    assert not client.get(f"/api/v1/wishes/{wish['id']}", headers=wang).get_json()["can_withdraw"]
     rejected = _create(client, wang, title="屋顶光伏发电")
     wish_review.reject(db_session, rejected["id"], committee, "屋顶产权不属于小区")
     db_session.commit()

@@ -43,7 +43,7 @@ def test_create_from_catalogue_or_words_detail_and_lists(client, wang):
     bench = next(i for i in items if i["name"] == "长椅")
     made = _create(client, wang, item_id=bench["id"], description="北门花园里没地方坐")
     assert made["title"] == "长椅" and made["item"]["id"] == bench["id"] and made["supports"] == 1
-    assert made["supported"] and made["following"] and made["mine"] and made["can_withdraw"]
+    assert made["supported"] and made["following"] and made["mine"] and made["can_unsupport"]
     assert made["status"] == "collecting" and made["threshold"] == 20
     words = _create(client, wang, title="希望装个打印机")  # words that name a menu item are mapped to it
     assert words["item"]["name"] == "自助打印机"
@@ -100,7 +100,7 @@ def test_reaching_the_threshold_starts_review_and_withdrawal_is_refused(client, 
     db_session.commit()
     wish = _create(client, wang, title="篮球场")
     reviewed = client.post(f"/api/v1/wishes/{wish['id']}/support", headers=zhao).get_json()
-    assert reviewed["status"] == "under_review" and reviewed["supports"] == 2 and not reviewed["can_withdraw"]
+    assert reviewed["status"] == "under_review" and reviewed["supports"] == 2 and not reviewed["can_unsupport"]
     refused = client.delete(f"/api/v1/wishes/{wish['id']}/support", headers=zhao)
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "threshold_reached"
     db.session.expire_all()

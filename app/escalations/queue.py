@@ -1,4 +1,4 @@
-"""The staff inbox: escalations filtered by waiting, mine, urgent and SLA breached, in the staff's scope."""
+"""The staff queue of escalations: filtered by waiting, mine, urgent and SLA breached, in the staff's scope."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def counts(session: Session, staff: Staff, now: datetime | None = None) -> dict[
 
 
 def listing(session: Session, staff: Staff, name: str, now: datetime | None = None) -> list[Escalation]:
-    """One page of an inbox filter: urgent first, then the longest waiting."""
+    """One page of a queue filter: urgent first, then the longest waiting."""
     now = now or utcnow()
     name = name if name in FILTERS else "waiting"
     query = scoped(select(Escalation).where(_condition(name, staff, now)), staff)

@@ -1,4 +1,4 @@
-// The inbox and conversation pages poll a small JSON endpoint every few seconds; both work without it.
+// The escalation queue and conversation pages poll a small JSON endpoint every few seconds; both work without it.
 (function () {
   "use strict";
   function el(tag, cls, text) {
@@ -18,14 +18,14 @@
     }
     window.setTimeout(tick, seconds * 1000);
   }
-  var inbox = document.getElementById("inbox");
-  if (inbox) {
-    poll(inbox, function (data) {
+  var list = document.getElementById("escalations");
+  if (list) {
+    poll(list, function (data) {
       Object.keys(data.counts).forEach(function (key) {
         var count = document.getElementById("count-" + key);
         if (count) { count.textContent = data.counts[key]; }
       });
-      var list = document.getElementById("inbox-rows");
+      var list = document.getElementById("escalations-rows");
       list.textContent = "";
       data.rows.forEach(function (r) {
         var li = el("li", "row esc" + (r.urgent ? " urgent" : "") + (r.breached ? " late" : ""));
@@ -41,7 +41,7 @@
         li.appendChild(el("span", "muted", r.created + " · " + (r.assignee || "待接手")));
         list.appendChild(li);
       });
-      document.getElementById("inbox-empty").hidden = data.rows.length > 0;
+      document.getElementById("escalations-empty").hidden = data.rows.length > 0;
     });
   }
   var chat = document.getElementById("messages");

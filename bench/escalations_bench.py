@@ -1,9 +1,9 @@
-"""Inbox benchmark: 10,000 conversations with escalations on PostgreSQL; p50/p99 of the inbox and conversation view.
+"""Escalation queue benchmark: 10,000 escalated conversations on PostgreSQL; p50/p99 of the queue and one view.
 
-    .venv/bin/python bench/inbox_bench.py [--conversations 10000] [--requests 300]
+    .venv/bin/python bench/escalations_bench.py [--conversations 10000] [--requests 300]
 
 Seeds residents in 40 buildings, one conversation each with 12 messages, and one escalation per
-conversation (a mix of waiting, with_staff, resolved, urgent and breached), then times the inbox page
+conversation (a mix of waiting, with_staff, resolved, urgent and breached), then times the queue page
 (every filter), its polling JSON and the conversation view through the Flask test client, signed in as a
 whole-community admin and as a staff member scoped to 2 buildings. It drops and recreates the bench
 database's schema: point it only at a bench database (default lin_e, Redis db 9).
@@ -183,18 +183,18 @@ def main() -> None:
     for who in ("admin", "li"):
         client = app.test_client()
         assert login(client, who, "bench-password").status_code == 303
-        pages = [f"/console/inbox?filter={f}" for f in ("waiting", "mine", "urgent", "breached", "resolved")]
-        pages += ["/console/api/inbox?filter=waiting", f"/console/inbox/{open_ids[0]}",
-                  f"/console/api/inbox/{open_ids[0]}"]
+        pages = [f"/console/escalations?filter={f}" for f in ("waiting", "mine", "urgent", "breached", "resolved")]
+        pages += ["/console/api/escalations?filter=waiting", f"/console/escalations/{open_ids[0]}",
+                  f"/console/api/escalations/{open_ids[0]}"]
         for path in pages:
             ms = timed(client, path, args.requests)
             print(f"{who:6} {path:34} {len(ms):5d} {statistics.median(ms):8.1f} {pct(ms, 99):8.1f} "
                   f"{statistics.median(CPU):8.1f} {pct(CPU, 99):8.1f}")
         ms, cpu = [], []
         for k in range(args.requests):
-            ms += timed(client, f"/console/inbox/{open_ids[k % len(open_ids)]}", 1)
+            ms += timed(client, f"/console/escalations/{open_ids[k % len(open_ids)]}", 1)
             cpu += CPU
-        print(f"{who:6} {'/console/inbox/<20 different ids>':34} {len(ms):5d} {statistics.median(ms):8.1f} "
+        print(f"{who:6} {'/console/escalations/<20 different ids>':34} {len(ms):5d} {statistics.median(ms):8.1f} "
               f"{pct(ms, 99):8.1f} {statistics.median(cpu):8.1f} {pct(cpu, 99):8.1f}")
     print(f"load average {open('/proc/loadavg').read().split()[0]} at the end")
 

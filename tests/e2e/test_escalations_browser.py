@@ -25,7 +25,7 @@ def test_staff_claims_replies_and_resolves(browser, live_server, db_session, mak
     # a POST's redirect can replace the page between finding an element and reading it
     wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
 
-    browser.get(f"{live_server}/console/inbox")
+    browser.get(f"{live_server}/console/escalations")
     wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
     browser.find_element(By.ID, "username").send_keys("li")
     browser.find_element(By.ID, "password").send_keys("right-password")
