@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, g, request
 
+from app.core.db import unit_of_work
 from app.core.errors import BadRequest, ValidationFailed
 from miniprogram_api.blueprint import PREFIX, bp
 from miniprogram_api.schemas import COMPONENTS, ERROR_RESPONSES
@@ -48,6 +49,7 @@ def api_route(rule: str, *, methods: tuple[str, ...] = ("GET",), summary: str, a
         endpoint = view.__name__
 
         @functools.wraps(view)
+        @unit_of_work  # the route's writes commit when it returns and roll back when it raises
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if auth:
                 g.api_openid = authenticate(request.headers.get("Authorization"))

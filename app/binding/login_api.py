@@ -64,7 +64,6 @@ def login():
         "bound": resident is not None,
         "resident": resident_json(resident) if resident else None,
     }
-    db.session.commit()
     return jsonify(body)
 
 

@@ -101,7 +101,6 @@ def start_binding():
         resident = binding_service.bind_verified_phone(
             db.session, channel=CHANNEL, openid=openid, phone=phone, building=building, unit=unit, room=room)
         body_out = {"bound": True, "resident": resident_json(resident)}
-        db.session.commit()
         return jsonify(body_out)
     missing = [name for name, value in (("building", building), ("room", room), ("phone", body.get("phone")))
                if not value]
@@ -113,7 +112,6 @@ def start_binding():
         phone=body["phone"])
     body_out = {"bound": False, "binding": binding_json(binding),
                 "message": "已提交，请等待物业确认，或输入物业提供的验证码"}
-    db.session.commit()
     return jsonify(body_out), 202
 
 
@@ -128,5 +126,4 @@ def confirm_binding():
         db.session.commit()  # keep the attempt count: wrong codes must add up
         raise
     body_out = {"bound": True, "resident": resident_json(resident)}
-    db.session.commit()
     return jsonify(body_out)

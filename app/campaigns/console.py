@@ -10,12 +10,13 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from app.campaigns import audience
 from app.campaigns import campaigns as svc
 from app.core.clock import SHANGHAI, utcnow
-from app.core.db import db
+from app.core.db import db, unit_of_work
 from app.core.errors import AppError, ValidationFailed
 from app.notify.models import CATEGORIES
 from app.notify.notify import CATEGORY_LABELS, DEFAULT_TEMPLATES
 from console.auth import current_staff, require_role
 from console.blueprint import bp
+from console.forms import refused
 from console.nav import add_nav
 
 SENDERS = ("admin", "property")
@@ -63,6 +64,7 @@ def campaigns():
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @require_role(*SENDERS)
+@unit_of_work
 def new_campaign():
     """The draft form; 预览 shows the audience's size and a sample, 保存草稿 saves it."""
     staff = current_staff()
@@ -75,11 +77,10 @@ def new_campaign():
                 preview = audience.preview(db.session, staff.community_id, fields["audience_expr"])
             else:
                 campaign = svc.create_draft(db.session, staff.community_id, staff_id=staff.id, **fields)
-                db.session.commit()
                 flash("草稿已保存，确认人数和内容后再安排发送", "success")
                 return redirect(url_for("console.campaign", campaign_id=campaign.id), code=303)
         except AppError as err:
-            db.session.rollback()
+            db.session.rollback()  # the page is shown again with the reason; nothing of the draft is kept
             error = err
     status = 422 if error else 200
     return render_template("campaigns/new.html", form=form, preview=preview, error=error, **_form_context()), status
@@ -98,31 +99,29 @@ def campaign(campaign_id: int):
 
 @bp.post(f"/campaigns/{ID}/schedule")
 @require_role(*SENDERS)
+@unit_of_work
 def schedule_campaign(campaign_id: int):
     """Schedule a draft for now or a chosen local time."""
     staff = current_staff()
     try:
         svc.schedule(db.session, staff.community_id, campaign_id, at=_when(request.form.get("at")))
-        db.session.commit()
-        flash("已安排发送", "success")
     except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        return refused(err, redirect(url_for("console.campaign", campaign_id=campaign_id), code=303))
+    flash("已安排发送", "success")
     return redirect(url_for("console.campaign", campaign_id=campaign_id), code=303)
 
 
 @bp.post(f"/campaigns/{ID}/cancel")
 @require_role(*SENDERS)
+@unit_of_work
 def cancel_campaign(campaign_id: int):
     """Cancel: nothing more is sent; what went out stays sent."""
     staff = current_staff()
     try:
         svc.cancel(db.session, staff.community_id, campaign_id)
-        db.session.commit()
-        flash("已取消，剩余的消息不会再发出", "success")
     except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        return refused(err, redirect(url_for("console.campaign", campaign_id=campaign_id), code=303))
+    flash("已取消，剩余的消息不会再发出", "success")
     return redirect(url_for("console.campaign", campaign_id=campaign_id), code=303)
 
 
@@ -132,16 +131,6 @@ def _json_body() -> dict:
     if not isinstance(body, dict):
         raise ValidationFailed("请求内容应为 JSON 对象", code="malformed_json")
     return body
-
-
-def _commit_or_rollback(fn):
-    try:
-        result = fn()
-        db.session.commit()
-        return result
-    except AppError:
-        db.session.rollback()
-        raise
 
 
 @bp.get("/api/campaigns")
@@ -155,6 +144,7 @@ def api_campaigns():
 
 @bp.post("/api/campaigns/preview")
 @require_role(*SENDERS)
+@unit_of_work
 def api_preview():
     """JSON: {"audience": expr} -> count and sample, nothing sent."""
     expr = str(_json_body().get("audience") or "")
@@ -163,11 +153,12 @@ def api_preview():
 
 @bp.post("/api/campaigns")
 @require_role(*SENDERS)
+@unit_of_work
 def api_create():
     """JSON: create a draft."""
     staff = current_staff()
     fields = _fields(_json_body())
-    row = _commit_or_rollback(lambda: svc.create_draft(db.session, staff.community_id, staff_id=staff.id, **fields))
+    row = svc.create_draft(db.session, staff.community_id, staff_id=staff.id, **fields)
     return jsonify(svc.to_dict(row, svc.progress(db.session, row))), 201
 
 
@@ -181,18 +172,20 @@ def api_campaign(campaign_id: int):
 
 @bp.post(f"/api/campaigns/{ID}/schedule")
 @require_role(*SENDERS)
+@unit_of_work
 def api_schedule(campaign_id: int):
     """JSON: {"at": "2026-12-01T09:00"} (Shanghai time; omitted = now)."""
     at = _when(_json_body().get("at"))
     cid = current_staff().community_id
-    row = _commit_or_rollback(lambda: svc.schedule(db.session, cid, campaign_id, at=at, now=utcnow()))
+    row = svc.schedule(db.session, cid, campaign_id, at=at, now=utcnow())
     return jsonify(svc.to_dict(row, svc.progress(db.session, row)))
 
 
 @bp.post(f"/api/campaigns/{ID}/cancel")
 @require_role(*SENDERS)
+@unit_of_work
 def api_cancel(campaign_id: int):
     """JSON: cancel; the remaining batches send nothing."""
     cid = current_staff().community_id
-    row = _commit_or_rollback(lambda: svc.cancel(db.session, cid, campaign_id))
+    row = svc.cancel(db.session, cid, campaign_id)
     return jsonify(svc.to_dict(row, svc.progress(db.session, row)))

@@ -37,9 +37,8 @@ def chat_message():
                                       content=str(body["text"])[:500])
     if not created:
         reply = message.reply
-        db.session.rollback()
+        db.session.rollback()  # a resend changes nothing, not even the conversation's last-seen time
         return jsonify({"reply": reply or None})
     reply = chat.handle_text(db.session, channel=CHANNEL, openid=openid, text=body["text"], env=env_of(current_app))
     message.reply = reply or None
-    db.session.commit()
     return jsonify({"reply": reply or None})

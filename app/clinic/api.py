@@ -107,7 +107,6 @@ def clinic_book():
     booking = bookings.create_booking(db.session, resident, body["slot_id"], source=CHANNEL,
                                       note=body.get("note") or "")
     out = booking_json(booking)
-    db.session.commit()
     return jsonify(out), 201
 
 
@@ -128,7 +127,6 @@ def clinic_cancel(booking_id: int):
     booking = bookings.booking_for_resident(db.session, booking_id, current_resident())
     bookings.cancel_booking(db.session, booking)
     out = booking_json(booking)
-    db.session.commit()
     return jsonify(out)
 
 
@@ -139,7 +137,6 @@ def clinic_reschedule(booking_id: int):
     booking = bookings.booking_for_resident(db.session, booking_id, current_resident())
     new = bookings.reschedule(db.session, booking, json_body()["slot_id"], source=CHANNEL)
     out = booking_json(new)
-    db.session.commit()
     return jsonify(out)
 
 
@@ -149,7 +146,6 @@ def clinic_waitlist():
     """Wait for a seat in a full slot; the resident is told when one frees."""
     entry = bookings.join_waitlist(db.session, current_resident(), json_body()["slot_id"])
     out = {"slot_id": entry.slot_id, "status": entry.status}
-    db.session.commit()
     return jsonify(out), 201
 
 
@@ -188,6 +184,5 @@ def clinic_kiosk_measure():
                                         device_id=device.id)
     out = {"id": reading.id, "colour": reading.colour,
            "resident_colour": clinic.colour_of(db.session, resident.id)}
-    db.session.commit()
     return jsonify(out), 201
 

@@ -13,10 +13,11 @@ from app.clinic import bookings, clinic
 from app.clinic.clinic import COLOUR_LABELS, MEASUREMENT_LABELS
 from app.clinic.models import COLOURS, Booking
 from app.clinic.slots import slot_label
-from app.core.db import db
+from app.core.db import db, unit_of_work
 from app.core.errors import AppError, Forbidden
 from console.auth import current_staff, require_role
 from console.blueprint import bp
+from console.forms import refused
 from console.nav import add_nav
 
 DOCTORS = ("doctor",)
@@ -33,12 +34,12 @@ def _labels() -> dict:
 
 @bp.get("/clinic")
 @require_role(*DOCTORS)
+@unit_of_work
 def clinic_residents():
     """The doctor's residents, red first; tabs by colour."""
     colour = request.args.get("colour", "all")
     colour = colour if colour in COLOURS else "all"
     rows = clinic.list_residents(db.session, current_staff(), colour=None if colour == "all" else colour)
-    db.session.commit()  # the audit log of who was shown
     return render_template("clinic/residents.html", rows=rows, tabs=TABS, colour=colour, **_labels())
 
 
@@ -52,6 +53,7 @@ def _open(resident_id: int):
 
 @bp.get(f"/clinic/residents/{_ID}")
 @require_role(*DOCTORS)
+@unit_of_work
 def clinic_resident(resident_id: int):
     """One resident's health file: colour, measurements and bookings (the read is logged)."""
     resident = _open(resident_id)
@@ -59,13 +61,13 @@ def clinic_resident(resident_id: int):
     readings = clinic.measurements(db.session, resident.id, limit=30)
     rows = db.session.scalars(select(Booking).where(Booking.resident_id == resident.id)
                               .order_by(Booking.starts_at.desc()).limit(30)).all()
-    db.session.commit()
     return render_template("clinic/resident.html", r=resident, record=record, readings=readings, bookings=rows,
                            colours=COLOURS, **_labels())
 
 
 @bp.post(f"/clinic/residents/{_ID}/colour")
 @require_role(*DOCTORS)
+@unit_of_work
 def clinic_set_colour(resident_id: int):
     """The doctor sets a colour with a note, or hands it back to the measurement thresholds."""
     _open(resident_id)
@@ -73,16 +75,15 @@ def clinic_set_colour(resident_id: int):
     try:
         clinic.set_colour(db.session, current_staff(), resident_id, None if colour == "auto" else colour,
                           request.form.get("note") or "")
-        db.session.commit()
-        flash("健康颜色已更新", "success")
     except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        return refused(err, redirect(url_for("console.clinic_resident", resident_id=resident_id), code=303))
+    flash("健康颜色已更新", "success")
     return redirect(url_for("console.clinic_resident", resident_id=resident_id), code=303)
 
 
 @bp.post("/clinic/bookings/<int(max=2147483647):booking_id>/<any(check_in, complete):action>")
 @require_role(*DOCTORS)
+@unit_of_work
 def clinic_booking_action(booking_id: int, action: str):
     """Check a resident in, or mark the booking completed (residents of the doctor's area only)."""
     booking = db.session.get(Booking, booking_id)
@@ -93,9 +94,7 @@ def clinic_booking_action(booking_id: int, action: str):
     _open(resident_id)
     try:
         (bookings.check_in if action == "check_in" else bookings.complete)(db.session, booking)
-        db.session.commit()
-        flash("已签到" if action == "check_in" else "已完成", "success")
     except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        return refused(err, redirect(url_for("console.clinic_resident", resident_id=resident_id), code=303))
+    flash("已签到" if action == "check_in" else "已完成", "success")
     return redirect(url_for("console.clinic_resident", resident_id=resident_id), code=303)

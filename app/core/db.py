@@ -1,5 +1,9 @@
 """The database: the Flask extensions (created unbound, wired in create_app) and small session helpers."""
 
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -23,6 +27,8 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def insert_once(session: Session, row: object) -> bool:
@@ -34,3 +40,20 @@ def insert_once(session: Session, row: object) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def unit_of_work(view: Callable[P, R]) -> Callable[P, R]:
+    """Run a view as one transaction, as the job context runs a job: commit when it returns, roll back
+    when it raises (the error then reaches the door's error handler with nothing half-written)."""
+
+    @wraps(view)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            result = view(*args, **kwargs)
+        except BaseException:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        return result
+
+    return run

@@ -6,13 +6,14 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 
 from app.community.models import Resident
 from app.core.clock import to_local, utcnow
-from app.core.db import db
+from app.core.db import db, unit_of_work
 from app.core.errors import AppError, ValidationFailed
 from app.escalations import canned_replies as canned
 from app.escalations import escalations as svc
 from app.escalations import queue
 from console.auth import current_staff, require_role
 from console.blueprint import bp
+from console.forms import refused
 from console.nav import add_nav
 
 HANDLERS = svc.HANDLER_ROLES
@@ -108,21 +109,21 @@ def escalation_view_poll(escalation_id: int):
 
 
 def _act(escalation_id: int, action, done: str):
-    """Run one staff action, commit, flash the outcome and return to the conversation."""
+    """Run one staff action (the view's unit of work commits it), flash the outcome, back to the conversation."""
+    back = redirect(url_for("console.escalation_view", escalation_id=escalation_id), code=303)
     try:
         action()
-        db.session.commit()
-        flash(done, "success")
     except AppError as err:
-        db.session.rollback()
         if err.status in (403, 404):
             raise
-        flash(err.message, "error")
-    return redirect(url_for("console.escalation_view", escalation_id=escalation_id), code=303)
+        return refused(err, back)
+    flash(done, "success")
+    return back
 
 
 @bp.post(f"/escalations/<{MAX_ID}:escalation_id>/claim")
 @require_role(*HANDLERS)
+@unit_of_work
 def escalation_claim(escalation_id: int):
     """Take the conversation: the bot stays silent from now on."""
     return _act(escalation_id, lambda: svc.claim(db.session, escalation_id, current_staff(), utcnow()),
@@ -131,6 +132,7 @@ def escalation_claim(escalation_id: int):
 
 @bp.post(f"/escalations/<{MAX_ID}:escalation_id>/reply")
 @require_role(*HANDLERS)
+@unit_of_work
 def escalation_reply(escalation_id: int):
     """Send the resident a reply (delivered to WeChat by a job)."""
     text = request.form.get("text", "")
@@ -140,6 +142,7 @@ def escalation_reply(escalation_id: int):
 
 @bp.post(f"/escalations/<{MAX_ID}:escalation_id>/note")
 @require_role(*HANDLERS)
+@unit_of_work
 def escalation_note(escalation_id: int):
     """Add an internal note (the resident never sees it)."""
     body = request.form.get("body", "")
@@ -149,6 +152,7 @@ def escalation_note(escalation_id: int):
 
 @bp.post(f"/escalations/<{MAX_ID}:escalation_id>/transfer")
 @require_role(*HANDLERS)
+@unit_of_work
 def escalation_transfer(escalation_id: int):
     """Hand the conversation to a colleague."""
     to = request.form.get("to", type=int)
@@ -163,6 +167,7 @@ def escalation_transfer(escalation_id: int):
 
 @bp.post(f"/escalations/<{MAX_ID}:escalation_id>/resolve")
 @require_role(*HANDLERS)
+@unit_of_work
 def escalation_resolve(escalation_id: int):
     """Close the conversation: the bot answers the resident again and asks for a rating."""
     return _act(escalation_id, lambda: svc.resolve(db.session, escalation_id, current_staff(), utcnow()),
@@ -171,14 +176,10 @@ def escalation_resolve(escalation_id: int):
 
 @bp.post(f"/conversations/<{MAX_ID}:conversation_id>/takeover")
 @require_role(*HANDLERS)
+@unit_of_work
 def conversation_takeover(conversation_id: int):
     """Take any conversation away from the bot."""
-    try:
-        escalation = svc.take_over(db.session, conversation_id, current_staff(), utcnow())
-        db.session.commit()
-    except AppError:
-        db.session.rollback()
-        raise
+    escalation = svc.take_over(db.session, conversation_id, current_staff(), utcnow())
     flash("已接管该会话，机器人暂停回复", "success")
     return redirect(url_for("console.escalation_view", escalation_id=escalation.id), code=303)
 
@@ -203,24 +204,23 @@ def canned_replies():
 
 @bp.post("/escalations/canned")
 @require_role("admin")
+@unit_of_work
 def canned_add():
     """Add a canned reply for the admin's community."""
     try:
         form = request.form
         canned.add_canned_reply(db.session, current_staff(), form.get("title", ""), form.get("body", ""))
-        db.session.commit()
-        flash("已添加常用回复", "success")
     except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        return refused(err, redirect(url_for("console.canned_replies"), code=303))
+    flash("已添加常用回复", "success")
     return redirect(url_for("console.canned_replies"), code=303)
 
 
 @bp.post(f"/escalations/canned/<{MAX_ID}:canned_id>/delete")
 @require_role("admin")
+@unit_of_work
 def canned_delete(canned_id: int):
     """Remove a canned reply of the admin's community."""
     canned.delete_canned_reply(db.session, current_staff(), canned_id)
-    db.session.commit()
     flash("已删除", "success")
     return redirect(url_for("console.canned_replies"), code=303)

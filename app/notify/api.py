@@ -77,7 +77,6 @@ def put_notification_preferences():
     resident = current_resident()
     muted = _strings(body["muted"], "muted") if "muted" in body else None
     notify_service.set_preferences(db.session, resident.id, muted=muted, quiet_hours=body.get("quiet_hours"))
-    db.session.commit()
     return jsonify(_preferences_json(resident.id))
 
 
@@ -95,7 +94,6 @@ def put_interests():
     """Replace this resident's interest tags with the chosen ones."""
     resident = current_resident()
     interests.choose_interests(db.session, resident, _strings(json_body()["tags"], "tags"))
-    db.session.commit()
     return jsonify({"interests": interests.interest_catalogue(db.session, resident)})
 
 
@@ -108,5 +106,4 @@ def post_subscribe_grants():
     if len(results) > 20 or not all(isinstance(k, str) and isinstance(v, str) for k, v in results.items()):
         raise ValidationFailed("订阅结果格式不对", code="invalid_field", details={"field": "results"})
     grants = interests.record_grants(db.session, current_resident().id, results)
-    db.session.commit()
     return jsonify({"grants": grants})

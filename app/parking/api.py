@@ -89,7 +89,6 @@ def add_vehicle():
     """Register a plate to the household (another household's plate is a 409)."""
     resident = current_resident()
     car_notices.register_vehicle(db.session, resident, json_body()["plate"])
-    db.session.commit()
     return jsonify(_vehicles(resident))
 
 
@@ -99,7 +98,6 @@ def delete_vehicle(vehicle_id: int):
     """Remove one of the household's plates."""
     resident = current_resident()
     car_notices.remove_vehicle(db.session, resident, vehicle_id)
-    db.session.commit()
     return jsonify(_vehicles(resident))
 
 
@@ -112,7 +110,6 @@ def send_car_notice():
     notice = car_notices.send_notice(
         db.session, get_redis(current_app), community_id=resident.community_id, plate=body["plate"],
         kind=body["kind"], text=body.get("text") or "", resident=resident, source=CHANNEL)
-    db.session.commit()
     return jsonify({"id": notice.id, "plate": notice.plate, "kind": notice.kind, "status": notice.status,
                     "message": car_notices.sender_reply(notice)})
 
@@ -143,5 +140,4 @@ def handled_car_notice(notice_id: int):
     """The owner dealt with it; the sender is told (without learning who the owner is)."""
     resident = current_resident()
     car_notices.mark_handled(db.session, resident, notice_id)
-    db.session.commit()
     return jsonify(_owner_notices(resident))

@@ -10,7 +10,7 @@ from sqlalchemy import case, select
 
 from app.chat.conversations import to_naive_utc
 from app.core.clock import SHANGHAI, local_now, utcnow
-from app.core.db import db
+from app.core.db import db, unit_of_work
 from app.core.errors import AppError
 from app.core.redis_conn import get_redis
 from app.parking import car_notices, parking
@@ -18,6 +18,7 @@ from app.parking.chart import svg_chart
 from app.parking.models import NOTICE_KINDS, CarNotice, ParkingZone
 from console.auth import current_staff, require_role
 from console.blueprint import bp
+from console.forms import refused
 from console.nav import add_nav
 
 ROLES = ("admin", "property")
@@ -92,6 +93,7 @@ def parking_notices():
 
 @bp.post("/parking/notices")
 @require_role(*ROLES)
+@unit_of_work
 def parking_send_notice():
     """Staff tell a plate's owner (the owner sees only that the property sent it)."""
     staff = current_staff()
@@ -101,16 +103,14 @@ def parking_send_notice():
             plate=request.form.get("plate", "")[:20], kind=request.form.get("kind", ""),
             text=request.form.get("text", "")[:200], staff=staff, source="console")
     except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("console.parking_notices"))
-    db.session.commit()
+        return refused(err, redirect(url_for("console.parking_notices")))
     flash(car_notices.sender_reply(notice), "success")
     return redirect(url_for("console.parking_notices"))
 
 
 @bp.post("/parking/notices/<int(max=2147483647):notice_id>/close")
 @require_role(*ROLES)
+@unit_of_work
 def parking_close_notice(notice_id: int):
     """Mark an unknown plate's notice as dealt with; the resident who sent it is told."""
     staff = current_staff()
@@ -122,6 +122,5 @@ def parking_close_notice(notice_id: int):
     except AppError as err:
         flash(err.message, "error")
         return redirect(url_for("console.parking_notices"))
-    db.session.commit()
     flash(f"已处理车牌{notice.plate}的提醒", "success")
     return redirect(url_for("console.parking_notices"))

@@ -52,9 +52,8 @@ def parking_event():
             db.session, conn, key_id=device_key, timestamp=request.headers.get("X-Parking-Timestamp"),
             signature=request.headers.get("X-Parking-Signature"), body=body)
         outcome = parking_ingest.apply_report(db.session, device, read_json())
-        db.session.commit()
+        db.session.commit()  # before the cache below sees the new counts
     except AppError as err:
-        db.session.rollback()
         log.warning("parking event refused: device=%s code=%s status=%s %s", device_key or "-", err.code,
                     err.status, err.message)
         raise

@@ -7,7 +7,7 @@ from flask import current_app, flash, make_response, redirect, render_template, 
 from sqlalchemy import select
 
 from app.community.models import Building
-from app.core.db import db
+from app.core.db import db, unit_of_work
 from app.core.errors import AppError, ValidationFailed
 from app.core.redis_conn import get_redis
 from app.parking import ingest as parking_ingest
@@ -15,6 +15,7 @@ from app.parking import parking
 from app.parking.models import ParkingDevice, ParkingZone
 from console.auth import current_staff, require_role
 from console.blueprint import bp
+from console.forms import refused
 
 ROLES = ("admin", "property")
 
@@ -41,6 +42,7 @@ def parking_setup():
 
 @bp.post("/parking/setup/zones")
 @require_role(*ROLES)
+@unit_of_work
 def parking_add_zone():
     """Add a zone; a building number ties it to that building, none makes it a shared lot."""
     staff = current_staff()
@@ -59,10 +61,8 @@ def parking_add_zone():
                                    fixed_capacity=_capacity("fixed_capacity"),
                                    temporary_capacity=_capacity("temporary_capacity"), building_id=building_id)
     except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("console.parking_setup"))
-    db.session.commit()
+        return refused(err, redirect(url_for("console.parking_setup")))
+    db.session.commit()  # before the cache is dropped: the next read must see the new zone
     parking.drop_cache(get_redis(current_app), staff.community_id)  # the next read rebuilds it with the zone
     flash(f"已添加停车区域：{zone.name}（{zone.code}）", "success")
     return redirect(url_for("console.parking_setup"))
@@ -70,6 +70,7 @@ def parking_add_zone():
 
 @bp.post("/parking/setup/devices")
 @require_role("admin")
+@unit_of_work
 def parking_add_device():
     """Register a camera system; its secret is shown this once and never again."""
     staff = current_staff()
@@ -81,7 +82,6 @@ def parking_add_device():
         return redirect(url_for("console.parking_setup"))
     device = parking_ingest.new_device(db.session, community_id=staff.community_id,
                                        name=request.form.get("name", "").strip()[:60], zone_ids=zone_ids)
-    db.session.commit()
     response = make_response(render_template("parking/device_created.html", device=device))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -104,7 +104,6 @@ def create_ticket():
                                    description=body["description"], location=location, source=CHANNEL,
                                    photos=photos[:tickets.MAX_PHOTOS], sla=sla_policy(current_app.config))
     out = serialise.for_resident(db.session, ticket, resident, utcnow())
-    db.session.commit()
     return jsonify(out), 201
 
 
@@ -139,7 +138,6 @@ def upload_photo(ticket_id: int):
     name = save_photo(request.files.get("file"), _photo_dir(), str(ticket.id))
     tickets.add_photo(db.session, ticket, url=PHOTO_PREFIX + name, actor=resident_actor(resident))
     out = serialise.for_resident(db.session, ticket, resident, utcnow())
-    db.session.commit()
     return jsonify(out)
 
 
@@ -167,7 +165,6 @@ def rate_ticket(ticket_id: int):
     tickets.rate(db.session, ticket_id, resident, overall=body["overall"], speed=body["speed"],
                  attitude=body["attitude"], comment=body.get("comment") or "")
     out = serialise.for_resident(db.session, tickets.get_ticket(db.session, ticket_id), resident, utcnow())
-    db.session.commit()
     return jsonify(out)
 
 
@@ -178,7 +175,6 @@ def reopen_ticket(ticket_id: int):
     resident = current_resident()
     ticket = tickets.reopen(db.session, ticket_id, resident, json_body()["reason"], sla=sla_policy(current_app.config))
     out = serialise.for_resident(db.session, ticket, resident, utcnow())
-    db.session.commit()
     return jsonify(out)
 
 
@@ -189,7 +185,6 @@ def cancel_ticket(ticket_id: int):
     resident = current_resident()
     ticket = tickets.cancel(db.session, ticket_id, resident, json_body().get("reason") or "")
     out = serialise.for_resident(db.session, ticket, resident, utcnow())
-    db.session.commit()
     return jsonify(out)
 
 
@@ -203,5 +198,4 @@ def follow_ticket(ticket_id: int):
         raise NotFound("没有找到这张单子", code="ticket_not_found")
     tickets.follow(db.session, ticket, resident)
     out = serialise.for_resident(db.session, ticket, resident, utcnow())
-    db.session.commit()
     return jsonify(out)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.community.models import Staff
 from app.core.clock import utcnow
-from app.core.db import db
+from app.core.db import db, unit_of_work
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.uploads import save_photo
 from app.tickets import dispatch, serialise
@@ -18,6 +18,7 @@ from app.tickets.records import CATEGORY_LABELS, KIND_LABELS, OUTCOME_LABELS, ST
 from app.tickets.sla import sla_state
 from console.auth import current_staff, require_role
 from console.blueprint import bp
+from console.forms import refused
 from console.nav import add_nav
 
 HANDLERS = dispatch.TICKET_ROLES
@@ -106,16 +107,15 @@ DONE = {"accept": "已受理", "assign": "已派单", "grab": "已接单", "prog
 
 @bp.post(f"/tickets/{_ID}/<any(accept, assign, grab, progress, resolve):action>")
 @require_role(*HANDLERS)
+@unit_of_work
 def ticket_action(ticket_id: int, action: str):
     """A form post from the ticket page; the resident is told in WeChat once this commits."""
     try:
         ticket = _act(action, ticket_id)
         number = ticket.number
-        db.session.commit()
-        flash(f"{DONE[action]}：{number}，已通知住户" if action != "grab" else f"已接单：{number}", "success")
     except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        return refused(err, redirect(url_for("console.ticket_page", ticket_id=ticket_id), code=303))
+    flash(f"{DONE[action]}：{number}，已通知住户" if action != "grab" else f"已接单：{number}", "success")
     return redirect(url_for("console.ticket_page", ticket_id=ticket_id), code=303)
 
 
@@ -155,13 +155,9 @@ def api_ticket(ticket_id: int):
 
 @bp.post(f"/api/tickets/{_ID}/<any(accept, assign, grab, progress, resolve):action>")
 @require_role(*HANDLERS)
+@unit_of_work
 def api_ticket_action(ticket_id: int, action: str):
     """JSON: accept, assign {assignee_id}, grab, progress {note}, resolve {outcome, note} (token in X-CSRF-Token)."""
-    try:
-        ticket = _act(action, ticket_id)
-        body = serialise.for_staff(ticket, utcnow(), full=True)
-        db.session.commit()
-    except AppError:
-        db.session.rollback()
-        raise
+    ticket = _act(action, ticket_id)
+    body = serialise.for_staff(ticket, utcnow(), full=True)
     return jsonify(body)

@@ -139,7 +139,6 @@ def wish_catalogue_list():
     rows = wish_catalogue.items(db.session, resident.community_id)
     scores = wish_catalogue.ratings(db.session, [i.id for i in rows])
     out = {"items": [item_json(i, scores.get(i.id)) for i in rows]}
-    db.session.commit()  # the starting menu, when this is the first look
     return jsonify(out)
 
 
@@ -172,7 +171,6 @@ def wish_rate_item(item_id: int):
     wish_catalogue.rate(db.session, item_id, resident, stars=body["stars"], text=body.get("text") or "")
     item = wish_catalogue.get_item(db.session, item_id, resident.community_id)
     out = item_json(item, wish_catalogue.ratings(db.session, [item.id]).get(item.id))
-    db.session.commit()
     return jsonify(out)
 
 
@@ -248,7 +246,6 @@ def wish_create():
                               description=body.get("description") or "", building=body.get("building"),
                               source=CHANNEL)
     out = wish_json(wish, resident)
-    db.session.commit()
     return jsonify(out), 201
 
 
@@ -266,7 +263,6 @@ def wish_support(wish_id: int):
     wish, resident = _wish(wish_id)
     wishes.support(db.session, wish, resident)
     out = wish_json(wish, resident)
-    db.session.commit()
     return jsonify(out)
 
 
@@ -277,7 +273,6 @@ def wish_withdraw(wish_id: int):
     wish, resident = _wish(wish_id)
     wishes.withdraw(db.session, wish, resident)
     out = wish_json(wish, resident)
-    db.session.commit()
     return jsonify(out)
 
 
@@ -289,7 +284,6 @@ def wish_withdraw_own(wish_id: int):
     body = json_body()
     wish = withdrawal.withdraw(db.session, wish_id, resident, body.get("reason") or "", body.get("note") or "")
     out = wish_json(wish, resident)
-    db.session.commit()
     return jsonify(out)
 
 
@@ -300,7 +294,6 @@ def wish_comment(wish_id: int):
     wish, resident = _wish(wish_id)
     wishes.comment(db.session, wish, json_body()["text"], resident=resident)
     out = wish_json(wish, resident)
-    db.session.commit()
     return jsonify(out), 201
 
 
@@ -311,7 +304,6 @@ def wish_follow(wish_id: int):
     wish, resident = _wish(wish_id)
     wishes.follow(db.session, wish, resident)
     out = wish_json(wish, resident)
-    db.session.commit()
     return jsonify(out)
 
 
@@ -322,7 +314,6 @@ def wish_unfollow(wish_id: int):
     wish, resident = _wish(wish_id)
     wishes.unfollow(db.session, wish, resident)
     out = wish_json(wish, resident)
-    db.session.commit()
     return jsonify(out)
 
 

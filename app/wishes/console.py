@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
-from app.core.db import db
+from app.core.db import db, unit_of_work
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.uploads import save_photo
 from app.wishes import catalogue as wish_catalogue
@@ -20,6 +20,7 @@ from app.wishes.review import REVIEW_ROLES
 from app.wishes.wishes import STATUS_LABELS
 from console.auth import current_staff, require_role
 from console.blueprint import bp
+from console.forms import refused
 from console.nav import add_nav
 
 PHOTO_PREFIX = wish_review.PHOTO_PREFIX
@@ -108,16 +109,15 @@ def wish_page(wish_id: int):
 
 @bp.post(f"/wishes/{_ID}/<any({', '.join(ACTIONS)}):action>")
 @require_role(*REVIEW_ROLES)
+@unit_of_work
 def wish_action(wish_id: int, action: str):
     """A form post from the wish's page; followers are told in WeChat once this commits."""
     try:
         _act(action, wish_id)
-        db.session.commit()
-        told = "，已通知关注的住户" if action not in ("comment",) else ""
-        flash(f"{DONE[action]}{told}", "success")
     except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        return refused(err, redirect(url_for("console.wish_page", wish_id=wish_id), code=303))
+    told = "，已通知关注的住户" if action not in ("comment",) else ""
+    flash(f"{DONE[action]}{told}", "success")
     return redirect(url_for("console.wish_page", wish_id=wish_id), code=303)
 
 
@@ -137,6 +137,7 @@ def wish_photo(name: str):
 
 @bp.get("/wishes/catalogue")
 @require_role(*REVIEW_ROLES)
+@unit_of_work
 def wish_catalogue_page():
     """The community's facility menu (editable) and its support thresholds."""
     staff = current_staff()
@@ -144,13 +145,13 @@ def wish_catalogue_page():
     scores = wish_catalogue.ratings(db.session, [i.id for i in items])
     rules = list(db.session.scalars(select(WishThreshold).where(WishThreshold.community_id == staff.community_id)
                                     .order_by(WishThreshold.building.is_not(None), WishThreshold.building)))
-    db.session.commit()  # the starting menu on first visit
     return render_template("wishes/catalogue.html", items=items, scores=scores, rules=rules,
                            default=wishes.threshold_for(db.session, staff.community_id))
 
 
 @bp.post("/wishes/catalogue")
 @require_role(*REVIEW_ROLES)
+@unit_of_work
 def wish_catalogue_save():
     """Add or edit a menu item."""
     staff = current_staff()
@@ -161,16 +162,15 @@ def wish_catalogue_save():
             aliases=_value("aliases"), description=_value("description"), typical_space=_value("typical_space"),
             typical_cost=_value("typical_cost"), serves=_value("serves"),
             active=request.form.get("active", "1") == "1", built=request.form.get("built") == "1")
-        db.session.commit()
-        flash(f"已保存：{item.name}", "success")
     except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        return refused(err, redirect(url_for("console.wish_catalogue_page"), code=303))
+    flash(f"已保存：{item.name}", "success")
     return redirect(url_for("console.wish_catalogue_page"), code=303)
 
 
 @bp.post("/wishes/threshold")
 @require_role(*REVIEW_ROLES)
+@unit_of_work
 def wish_threshold_save():
     """Set the support threshold for the community or one building (applies to new wishes)."""
     staff = current_staff()
@@ -181,11 +181,9 @@ def wish_threshold_save():
             raise ValidationFailed("请填写门槛数值", code="bad_value") from None
         wishes.set_threshold(db.session, staff.community_id, mode=_value("mode"), value=value,
                              building=_value("building") or None)
-        db.session.commit()
-        flash("门槛已保存，新提交的心愿按新门槛计算", "success")
     except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        return refused(err, redirect(url_for("console.wish_catalogue_page"), code=303))
+    flash("门槛已保存，新提交的心愿按新门槛计算", "success")
     return redirect(url_for("console.wish_catalogue_page"), code=303)
 
 
@@ -214,13 +212,9 @@ def api_wishes():
 
 @bp.post(f"/api/wishes/{_ID}/<any({', '.join(ACTIONS)}):action>")
 @require_role(*REVIEW_ROLES)
+@unit_of_work
 def api_wish_action(wish_id: int, action: str):
     """JSON: review, accept {note}, reject {reason}, merge {into}, milestone {percentage, note}, complete, comment."""
-    try:
-        _act(action, wish_id)
-        body = wish_json(wishes.get_wish(db.session, wish_id, current_staff().community_id))
-        db.session.commit()
-    except AppError:
-        db.session.rollback()
-        raise
+    _act(action, wish_id)
+    body = wish_json(wishes.get_wish(db.session, wish_id, current_staff().community_id))
     return jsonify(body)
