@@ -1,5 +1,9 @@
 """Shared fixtures: one app per run on the chosen backends, cleaned after every test.
 
+Tests live beside the feature they test (tests/<feature>/), as the code does (app/<feature>/);
+helpers every feature's tests use sit at tests/ (wechat_post, clinic_world, parking_setup, clock,
+console_forms, jobs_for_tests) and fixtures in tests/plugins/. Markers say what a test needs.
+
 Backends: SQLite in memory + fakeredis by default; PostgreSQL and Redis when
 TEST_DATABASE_URL / TEST_REDIS_URL are set (make test runs both).
 """
@@ -22,6 +26,10 @@ from app.core.db import db
 from app.core.outbox import QUEUES, get_queue, relay
 from app.core.redis_conn import get_redis
 from config import TestConfig
+
+# Fixtures shared across features: mini-program logins and the wish tests' people, headless Chromium
+# with a live server, signed posts to /wechat and WeChat Work switched on (tests/plugins/).
+pytest_plugins = ["plugins.api_people", "plugins.browser", "plugins.wechat_doors"]
 
 
 @pytest.fixture(scope="session")

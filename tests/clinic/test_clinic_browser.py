@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from integration.clinic_world import build_clinic
+from clinic_world import build_clinic
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec

@@ -11,7 +11,7 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "wechat"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "wechat"
 _msg_ids = itertools.count(7_000_000_000_000_000_001)
 
 

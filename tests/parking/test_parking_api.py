@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from parking_setup import zone_for
 from sqlalchemy import select
 
 from app.core.clock import utcnow
 from app.core.db import db
 from app.notify.models import Notification
 from app.parking.models import CarNotice, Vehicle
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
-from parking_setup import zone_for  # noqa: E402
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ PY = sys.executable
 def _env(**values: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "REDIS_", "DATABASE_", "WECHAT_"))}
     inherited = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []  # e.g. the moved clock
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), str(ROOT), *inherited])
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), str(ROOT), *inherited])  # tests/: jobs_for_tests
     env.update({k: v for k, v in values.items() if v is not None})
     return env
 

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from integration.clinic_world import build_clinic
+from clinic_world import build_clinic
 from sqlalchemy import select
 
 from app.clinic import clinic as clinic_service
