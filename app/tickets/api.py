@@ -132,7 +132,7 @@ def ticket_detail(ticket_id: int):
 def upload_photo(ticket_id: int):
     """Upload a photo (multipart field `file`: JPEG, PNG or WebP up to 5 MB) to an open ticket."""
     resident = current_resident()
-    ticket = tickets.ticket_for_resident(db.session, ticket_id, resident)
+    ticket = tickets.ticket_to_act_on(db.session, ticket_id, resident)  # followers only read
     if len(ticket.photos) >= tickets.MAX_PHOTOS:
         raise ValidationFailed(f"每张单子最多 {tickets.MAX_PHOTOS} 张照片", code="too_many_photos")
     name = save_photo(request.files.get("file"), _photo_dir(), str(ticket.id))

@@ -89,6 +89,30 @@ def visible_to_resident(session: Session, ticket: Ticket, resident: Resident) ->
                                                           TicketFollower.resident_id == resident.id)) is not None
 
 
+def in_reporters_household(ticket: Ticket, resident: Resident) -> bool:
+    """Whether the resident reported the ticket or lives in the household that did (they may act on it)."""
+    return ticket.resident_id == resident.id or (
+        resident.household_id is not None and ticket.household_id == resident.household_id)
+
+
+def may_follow(ticket: Ticket, resident: Resident) -> bool:
+    """Whether the ticket is offered to the resident to follow: a shared area of their own building
+    (and of their own unit, when the ticket names one) in their community, not a home."""
+    household = resident.household
+    if ticket.community_id != resident.community_id or ticket.room is not None or household is None:
+        return False
+    unit = household.unit
+    return ticket.building == unit.building.number and ticket.unit in (None, unit.number)
+
+
+def ticket_to_act_on(session: Session, ticket_id: int, resident: Resident) -> Ticket:
+    """A ticket the resident may change (cancel, reopen, add photos): their household's. Followers only read."""
+    ticket = ticket_for_resident(session, ticket_id, resident)
+    if not in_reporters_household(ticket, resident):
+        raise Forbidden("只有报事的住户家里可以操作这张单子", code="not_reporters_household")
+    return ticket
+
+
 def ticket_for_resident(session: Session, ticket_id: int, resident: Resident) -> Ticket:
     """A ticket the resident may see; another household's ticket is reported as not found."""
     ticket = session.get(Ticket, ticket_id)
@@ -113,7 +137,7 @@ def tickets_for_resident(session: Session, resident: Resident, *, open_only: boo
 def cancel(session: Session, ticket_id: int, resident: Resident, reason: str = "",
            now: datetime | None = None) -> Ticket:
     """The resident withdraws a report before work has started."""
-    ticket = ticket_for_resident(session, ticket_id, resident)
+    ticket = ticket_to_act_on(session, ticket_id, resident)
     if ticket.status not in CANCELLABLE:
         raise Conflict("工作人员已经在处理了，无法取消；如有需要请联系物业", code="not_cancellable")
     move(session, ticket, "cancelled", "cancelled", resident_actor(resident), note=reason or "住户取消",
@@ -125,7 +149,7 @@ def reopen(session: Session, ticket_id: int, resident: Resident, reason: str, *,
            now: datetime | None = None) -> Ticket:
     """Reopen a resolved (or closed) ticket that was not really fixed, within 7 days of its resolution."""
     now = now or utcnow()
-    ticket = ticket_for_resident(session, ticket_id, resident)
+    ticket = ticket_to_act_on(session, ticket_id, resident)
     if ticket.status not in ("resolved", "closed") or ticket.resolved_at is None:
         raise Conflict("这张单子还在处理中，不需要重新打开", code="not_reopenable")
     if now - ticket.resolved_at > REOPEN_WINDOW:
@@ -164,9 +188,12 @@ def rate(session: Session, ticket_id: int, resident: Resident, *, overall: int, 
 
 
 def follow(session: Session, ticket: Ticket, resident: Resident, now: datetime | None = None) -> bool:
-    """Add a resident as a follower of someone else's report; False when already following."""
-    if ticket.resident_id == resident.id:
+    """Add a resident as a follower of a neighbour's shared-area report; False when already following or
+    it is their own household's. A ticket not offered to them (another building, a home) is not found."""
+    if in_reporters_household(ticket, resident):
         return False
+    if not may_follow(ticket, resident):
+        raise NotFound("没有找到这张单子", code="ticket_not_found")
     found = session.scalar(select(TicketFollower).where(TicketFollower.ticket_id == ticket.id,
                                                         TicketFollower.resident_id == resident.id))
     if found is not None:

@@ -152,14 +152,52 @@ def test_a_trapped_lift_is_urgent_from_the_mini_program_too(client, wang):
     assert created["priority"] == "urgent"
 
 
-def test_follow_a_neighbours_shared_area_ticket(client, wang, zhao):
+@pytest.fixture
+def li(make_resident, db_session, login):
+    """李奶奶, wang's neighbour in 3幢2单元 (another flat)."""
+    make_resident("3", "2", "502", name="李奶奶", wxa_openid="wxa_li")
+    db_session.commit()
+    return login("li")
+
+
+def test_follow_a_neighbours_shared_area_ticket(client, wang, li, zhao):
     shared = _create(client, wang, at_home=False, building="3", place="电梯", category="elevator",
                      description="电梯异响")
     home = _create(client, wang)
-    assert client.post(f"/api/v1/tickets/{home['id']}/follow", headers=zhao).status_code == 404
-    followed = client.post(f"/api/v1/tickets/{shared['id']}/follow", headers=zhao)
+    assert client.post(f"/api/v1/tickets/{home['id']}/follow", headers=li).status_code == 404
+    followed = client.post(f"/api/v1/tickets/{shared['id']}/follow", headers=li)
     assert followed.status_code == 200
-    assert [t["id"] for t in client.get("/api/v1/tickets", headers=zhao).get_json()["tickets"]] == [shared["id"]]
+    assert [t["id"] for t in client.get("/api/v1/tickets", headers=li).get_json()["tickets"]] == [shared["id"]]
+
+
+def test_only_tickets_offered_to_a_resident_can_be_followed(client, wang, zhao):
+    """赵大爷 lives in 5幢: 3幢's lift is not offered to him, so following it by its id finds nothing."""
+    shared = _create(client, wang, at_home=False, building="3", place="电梯", category="elevator",
+                     description="电梯异响")
+    refused = client.post(f"/api/v1/tickets/{shared['id']}/follow", headers=zhao)
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (404, "ticket_not_found")
+    assert client.get(f"/api/v1/tickets/{shared['id']}", headers=zhao).status_code == 404
+
+
+def test_followers_read_but_only_the_reporters_household_acts(client, wang, li, make_staff, db_session):
+    shared = _create(client, wang, at_home=False, building="3", place="楼道", category="lighting",
+                     description="楼道灯不亮")
+    client.post(f"/api/v1/tickets/{shared['id']}/follow", headers=li)
+    seen = client.get(f"/api/v1/tickets/{shared['id']}", headers=li).get_json()
+    assert not seen["can_cancel"] and not seen["can_reopen"] and not seen["can_rate"]
+    names = {e["actor_name"] for e in seen["timeline"] if e["actor"] == "resident"}
+    assert names == {"王*", "李*"}  # neighbours' names are masked, the follower's own too
+    cancel = client.post(f"/api/v1/tickets/{shared['id']}/cancel", json={}, headers=li)
+    assert (cancel.status_code, cancel.get_json()["error"]["code"]) == (403, "not_reporters_household")
+    photo = client.post(f"/api/v1/tickets/{shared['id']}/photos", headers=li,
+                        data={"file": (io.BytesIO(PNG), "a.png", "image/png")}, content_type="multipart/form-data")
+    assert (photo.status_code, photo.get_json()["error"]["code"]) == (403, "not_reporters_household")
+    dispatch.resolve(db_session, shared["id"], make_staff("property"), outcome="fixed")
+    db_session.commit()
+    reopen = client.post(f"/api/v1/tickets/{shared['id']}/reopen", json={"reason": "还是不亮"}, headers=li)
+    assert (reopen.status_code, reopen.get_json()["error"]["code"]) == (403, "not_reporters_household")
+    own = client.get(f"/api/v1/tickets/{shared['id']}", headers=wang).get_json()
+    assert own["can_reopen"] and {e["actor_name"] for e in own["timeline"] if e["actor"] == "resident"} >= {"王阿姨"}
 
 
 def test_the_chat_box_runs_the_same_dialog(client, wang):
