@@ -70,5 +70,5 @@ def resident_json(resident: Resident) -> dict:
         "phone": resident.masked_phone,
         "role": resident.role,
         "household": {"id": household.id, "label": household.label} if household else None,
-        "tags": sorted(tag.name for tag in resident.tags),
+        "tags": sorted(tag.name for tag in resident.tags if tag.shown_to_resident),
     }

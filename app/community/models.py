@@ -85,7 +85,14 @@ class Tag(db.Model):
     description: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    @property
+    def shown_to_resident(self) -> bool:
+        """Whether the resident who carries the tag may see it: the interests they chose and where they
+        live. Staff's labels (health colours, 独居老人, age bands, roles) are internal."""
+        return self.kind == "interest" or self.name.partition(":")[0] in RESIDENT_VISIBLE_PREFIXES
 
+
+RESIDENT_VISIBLE_PREFIXES = ("building", "unit")
 RESIDENT_ROLES = ("owner", "tenant", "family")
 STAFF_ROLES = ("admin", "property", "repair_worker", "doctor", "committee")
 

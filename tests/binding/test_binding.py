@@ -22,6 +22,17 @@ def test_me_shows_the_bound_resident(client, db_session, login, make_resident):
     }
 
 
+def test_me_hides_the_staffs_internal_labels(client, db_session, login, make_resident):
+    """A resident sees the interests they chose and where they live, never health colours or 独居老人."""
+    resident = make_resident("30", "2", "1201", name="王阿姨", wxa_openid="wxa_wang", birth_year=1940)
+    for name, kind in (("building:30", "system"), ("unit:30-2", "system"), ("age:80+", "system"),
+                       ("health:red", "system"), ("独居老人", "manual"), ("interest:太极", "interest")):
+        resident.tags.append(Tag(community_id=resident.community_id, name=name, kind=kind))
+    db_session.flush()
+    body = client.get("/api/v1/me", headers=login("wang")).get_json()
+    assert body["resident"]["tags"] == ["building:30", "interest:太极", "unit:30-2"]
+
+
 def test_verified_phone_with_one_match_binds_at_once(client, db_session, login, make_resident):
     resident = make_resident("5", "1", "301", phone="13800000001")
     headers = login("li")
