@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-FLASK := $(VENV)/bin/flask --app wsgi
+# `make run` is development: the development secrets and the demo community are allowed only there
+DEV := LINLI_ENV=development
+FLASK := $(DEV) $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 
 .PHONY: run test test-moved-clock install migrate seed bench lint clean
@@ -22,7 +24,7 @@ seed: migrate
 
 # Web server + in-process worker + fake WeChat API, on SQLite and an in-memory Redis stand-in.
 run: seed
-	$(PY) devserver.py
+	$(DEV) $(PY) devserver.py
 
 # The whole suite on SQLite + embedded queue; then again on PostgreSQL + Redis when
 # TEST_DATABASE_URL / TEST_REDIS_URL are set (.ci/run sets both).

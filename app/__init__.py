@@ -12,7 +12,7 @@ from app.core.errors import AppError, NotMigrated
 from app.core.migration_check import MIGRATIONS_DIR, is_migrated
 from app.core.outbox import install_after_commit_relay
 from app.core.redis_conn import init_redis
-from config import INSTANCE_DIR, Config
+from config import INSTANCE_DIR, Config, check_production
 
 # One package per feature, lowest layer first; each wires itself in through init_app(app)
 # (models, chat flows, routes, periodic jobs, demo seed, menu lines). Adding a feature is
@@ -42,6 +42,8 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config)
+    for warning in check_production(app.config):  # raises InsecureConfig naming what is missing
+        log.warning("SECURITY: %s", warning)
     app.config["EMBEDDED"] = config.embedded
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)

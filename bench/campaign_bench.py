@@ -42,6 +42,7 @@ def build_app(db_url: str, redis_url: str, fake_url: str, concurrency: int | Non
     from config import Config
 
     config = Config()
+    config.LINLI_ENV = "development"  # loopback bench with the development secrets
     config.SQLALCHEMY_DATABASE_URI = db_url
     config.REDIS_URL = redis_url
     config.WECHAT_API_BASE_URL = fake_url

@@ -32,6 +32,7 @@ def build_app(db_url: str, redis_url: str):
     from config import Config
 
     config = Config()
+    config.LINLI_ENV = "development"  # loopback bench with the development secrets
     config.SQLALCHEMY_DATABASE_URI = db_url
     config.REDIS_URL = redis_url
     config.CHECK_MIGRATIONS = False

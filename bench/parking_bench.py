@@ -49,6 +49,7 @@ def prepare(db_url: str, redis_url: str) -> dict:
     from config import Config
 
     config = Config()
+    config.LINLI_ENV = "development"  # loopback bench with the development secrets
     config.SQLALCHEMY_DATABASE_URI, config.REDIS_URL, config.CHECK_MIGRATIONS = db_url, redis_url, False
     config.SECRET_KEY = "bench-secret"  # the server's, so the API token issued here is valid there
     app = create_app(config)

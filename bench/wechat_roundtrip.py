@@ -155,7 +155,8 @@ def prepare(env: dict) -> list[str]:
 def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
-    env = {**os.environ, "DATABASE_URL": DB, "BENCH_FLOOR_DSN": DB, "REDIS_URL": REDIS, "WECHAT_TOKEN": TOKEN,
+    env = {**os.environ, "LINLI_ENV": "development",
+           "DATABASE_URL": DB, "BENCH_FLOOR_DSN": DB, "REDIS_URL": REDIS, "WECHAT_TOKEN": TOKEN,
            "WECHAT_API_BASE_URL": "http://127.0.0.1:9", "PYTHONPATH": str(ROOT)}
     env.pop("WECHAT_AES_KEY", None)
     openids = prepare(env)

@@ -35,23 +35,47 @@ OPTIONAL_SETTINGS = (
 )
 
 
+# The development defaults of every secret: a running service in production refuses to start with
+# any of them (or with the secret unset), naming the variable. Demo credentials (the demo staff's
+# passwords, the demo kiosk token and camera secrets) exist only where `flask seed-demo` ran, which
+# is refused outside development.
+DEV_SECRETS = {
+    "SECRET_KEY": "dev-only-secret-change-me",
+    "WECHAT_TOKEN": "linli-dev-token",
+    "WECHAT_APP_SECRET": "dev-app-secret",
+    "WXA_APP_SECRET": "dev-wxa-secret",
+}
+ENVIRONMENTS = ("production", "development")
+
+
+class InsecureConfig(RuntimeError):
+    """A production service would start with a development secret, or with none."""
+
+
 class Config:
-    """Settings for a running service, taken from environment variables."""
+    """Settings for a running service, taken from environment variables.
+
+    LINLI_ENV=development (what `make run` sets) allows the development defaults below; anything
+    else is production, where every secret must be set to a value of its own.
+    """
 
     TESTING = False
 
     def __init__(self) -> None:
+        self.LINLI_ENV = _env("LINLI_ENV", "production")
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'linli.db'}")
         )
         self.REDIS_URL = _env("REDIS_URL")  # unset = embedded mode
-        self.SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-change-me")
-        self.WECHAT_TOKEN = _env("WECHAT_TOKEN", "linli-dev-token")
+        self.SECRET_KEY = _env("SECRET_KEY", DEV_SECRETS["SECRET_KEY"])
+        self.WECHAT_TOKEN = _env("WECHAT_TOKEN", DEV_SECRETS["WECHAT_TOKEN"])
         self.WECHAT_APP_ID = _env("WECHAT_APP_ID", "wx0000000000000000")
-        self.WECHAT_APP_SECRET = _env("WECHAT_APP_SECRET", "dev-app-secret")
+        self.WECHAT_APP_SECRET = _env("WECHAT_APP_SECRET", DEV_SECRETS["WECHAT_APP_SECRET"])
         self.WECHAT_AES_KEY = _env("WECHAT_AES_KEY")  # set = safe mode
+        # production without AES: allowed only when said explicitly, and warned about at every start
+        self.WECHAT_ALLOW_PLAIN_MODE = _env("WECHAT_ALLOW_PLAIN_MODE", "0") == "1"
         self.WXA_APP_ID = _env("WXA_APP_ID", "wxa000000000000000")
-        self.WXA_APP_SECRET = _env("WXA_APP_SECRET", "dev-wxa-secret")
+        self.WXA_APP_SECRET = _env("WXA_APP_SECRET", DEV_SECRETS["WXA_APP_SECRET"])
         self.WECHAT_API_BASE_URL = _env("WECHAT_API_BASE_URL")  # unset = api.weixin.qq.com
         self.WECHAT_TIMESTAMP_WINDOW = int(_env("WECHAT_TIMESTAMP_WINDOW", "300"))
         self.WECHAT_REPLY_BUDGET_MS = int(_env("WECHAT_REPLY_BUDGET_MS", "3500"))
@@ -71,7 +95,9 @@ class Config:
         self.WECOM_AGENT_ID = _env("WECOM_AGENT_ID")
         self.WECOM_TOKEN = _env("WECOM_TOKEN")
         self.WECOM_AES_KEY = _env("WECOM_AES_KEY")
-        self.SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "0") == "1"
+        # console cookies only over HTTPS, except in development (http://127.0.0.1 on a laptop)
+        default_secure = "0" if self.LINLI_ENV == "development" else "1"
+        self.SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", default_secure) == "1"
         self.UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
         for name in OPTIONAL_SETTINGS:
             if _env(name) is not None:
@@ -79,6 +105,11 @@ class Config:
         if _env("NOTIFY_TEMPLATE_IDS"):  # {"ticket": {"wxa": "...", "oa": "..."}, ...}
             self.NOTIFY_TEMPLATE_IDS = json.loads(_env("NOTIFY_TEMPLATE_IDS"))
         self.PARKING_STALE_MINUTES = int(_env("PARKING_STALE_MINUTES", "10"))  # older counts are "stale"
+
+    @property
+    def development(self) -> bool:
+        """Whether development defaults and demo data are allowed (LINLI_ENV=development)."""
+        return self.LINLI_ENV == "development"
 
     @property
     def embedded(self) -> bool:
@@ -93,6 +124,7 @@ class TestConfig(Config):
 
     def __init__(self, database_url: str | None = None, redis_url: str | None = None) -> None:
         super().__init__()
+        self.LINLI_ENV = "development"  # tests seed the demo and use test secrets
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url or _env("TEST_DATABASE_URL", "sqlite://"))
         self.REDIS_URL = redis_url or _env("TEST_REDIS_URL")
         self.SECRET_KEY = "test-secret"
@@ -116,3 +148,30 @@ class TestConfig(Config):
                 "poolclass": StaticPool,
                 "connect_args": {"check_same_thread": False},
             }
+
+
+def check_production(settings: dict) -> list[str]:
+    """Refuse a production service whose secrets are unset or development defaults (InsecureConfig names
+    them); returns the warnings to log at start (plain mode allowed explicitly)."""
+    if settings.get("TESTING") or settings.get("LINLI_ENV") == "development":
+        return []
+    if settings.get("LINLI_ENV") not in ENVIRONMENTS:
+        raise InsecureConfig(f"LINLI_ENV must be one of {', '.join(ENVIRONMENTS)}, not {settings.get('LINLI_ENV')!r}")
+    bad = [name for name, dev in DEV_SECRETS.items() if settings.get(name) in (None, "", dev)]
+    if settings.get("WECOM_CORP_ID") and not settings.get("WECOM_SECRET"):  # WeChat Work, when configured
+        bad.append("WECOM_SECRET")
+    if settings.get("WECOM_TOKEN") and not settings.get("WECOM_AES_KEY"):
+        bad.append("WECOM_AES_KEY")
+    if len(settings.get("SECRET_KEY") or "") < 32 and "SECRET_KEY" not in bad:
+        bad.append("SECRET_KEY (at least 32 characters)")
+    warnings = []
+    if not settings.get("WECHAT_AES_KEY"):
+        if settings.get("WECHAT_ALLOW_PLAIN_MODE"):
+            warnings.append("WECHAT_AES_KEY is unset: /wechat runs in plain mode, where WeChat's signature "
+                            "does not cover the message body. Set the EncodingAESKey (safe mode) as soon as you can.")
+        else:
+            bad.append("WECHAT_AES_KEY (safe mode; or WECHAT_ALLOW_PLAIN_MODE=1 to accept plain mode)")
+    if bad:
+        raise InsecureConfig("refusing to start in production (LINLI_ENV is not development): set "
+                             + ", ".join(bad))
+    return warnings

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import inspect
 from tqdm import tqdm
@@ -64,6 +64,8 @@ def import_residents(path: Path, community_name: str | None, dry_run: bool) -> N
 @click.option("--if-empty", is_flag=True, help="已有小区时什么也不做。")
 def seed_demo_command(if_empty: bool) -> None:
     """Create (or complete) the demo community 「邻里未来社区」 with residents, tags and staff."""
+    if current_app.config.get("LINLI_ENV") != "development":
+        raise click.ClickException("演示数据只用于开发环境（LINLI_ENV=development）：它带有公开的演示账号和密码。")
     _require_schema()
     result = seed_demo(db.session, if_empty=if_empty)
     if result is None:

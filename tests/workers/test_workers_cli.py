@@ -23,6 +23,7 @@ def _env(**values: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "REDIS_", "DATABASE_", "WECHAT_"))}
     inherited = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []  # e.g. the moved clock
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), str(ROOT), *inherited])  # tests/: jobs_for_tests
+    env["LINLI_ENV"] = "development"  # the development secrets, as `make run` has them
     env.update({k: v for k, v in values.items() if v is not None})
     return env
 
