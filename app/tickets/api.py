@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, jsonify, request, send_file
+from flask import current_app, jsonify, request
 
 from app.binding.me_api import current_resident
 from app.core.clock import utcnow
 from app.core.db import db
 from app.core.errors import NotFound, ValidationFailed
-from app.core.uploads import save_photo
+from app.core.uploads import save_photo, send_photo
 from app.tickets import serialise, tickets
 from app.tickets.models import COMPLAINT_CATEGORIES, OUTCOMES, REPAIR_CATEGORIES, STATUSES, Ticket, TicketPhoto
 from app.tickets.sla import sla_policy
@@ -150,7 +150,7 @@ def photo_file(name: str):
     if photo is None or "/" in name or not path.is_file():
         raise NotFound("没有这张图片", code="photo_not_found")
     tickets.ticket_for_resident(db.session, photo.ticket_id, current_resident())
-    return send_file(path)
+    return send_photo(path)
 
 
 def _photo_dir() -> Path:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.community.models import Staff
 from app.core.clock import utcnow
 from app.core.db import db, unit_of_work
 from app.core.errors import AppError, NotFound, ValidationFailed
-from app.core.uploads import save_photo
+from app.core.uploads import save_photo, send_photo
 from app.tickets import dispatch, serialise
 from app.tickets.models import OUTCOMES, STATUSES, Ticket, TicketPhoto
 from app.tickets.records import CATEGORY_LABELS, KIND_LABELS, OUTCOME_LABELS, STATUS_LABELS
@@ -129,7 +129,7 @@ def ticket_photo(name: str):
     if photo is None or "/" in name or not path.is_file():
         raise NotFound("没有这张图片", code="photo_not_found")
     dispatch.ticket_for_staff(db.session, photo.ticket_id, current_staff())
-    return send_file(path)
+    return send_photo(path)
 
 
 # ---- JSON API ----------------------------------------------------------------------------------

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, jsonify, request, send_file
+from flask import current_app, jsonify, request
 
 from app.binding.me_api import current_resident
 from app.core.db import db
 from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.uploads import send_photo
 from app.wishes import catalogue as wish_catalogue
 from app.wishes import review as wish_review
 from app.wishes import wishes
@@ -327,4 +328,4 @@ def wish_photo_file(name: str):
     if owner is None or "/" in name or not path.is_file():
         raise NotFound("没有这张图片", code="photo_not_found")
     wishes.get_wish(db.session, owner.wish_id, resident.community_id)
-    return send_file(path)
+    return send_photo(path)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.core.db import db, unit_of_work
 from app.core.errors import AppError, NotFound, ValidationFailed
-from app.core.uploads import save_photo
+from app.core.uploads import save_photo, send_photo
 from app.wishes import catalogue as wish_catalogue
 from app.wishes import review as wish_review
 from app.wishes import wishes
@@ -130,7 +130,7 @@ def wish_photo(name: str):
     if milestone is None or "/" in name or not path.is_file():
         raise NotFound("没有这张图片", code="photo_not_found")
     wishes.get_wish(db.session, milestone.wish_id, current_staff().community_id)
-    return send_file(path)
+    return send_photo(path)
 
 
 # ---- catalogue and thresholds ------------------------------------------------------------------

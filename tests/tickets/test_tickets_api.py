@@ -6,13 +6,21 @@ import io
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 
 from app.core.clock import utcnow
 from app.core.db import db
 from app.tickets import dispatch
 from app.tickets.models import Ticket
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 6), "blue").save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 
 
 @pytest.fixture
@@ -82,7 +90,9 @@ def test_upload_a_photo_and_fetch_it(client, app, wang, zhao, tmp_path, monkeypa
     assert response.status_code == 200, response.get_json()
     [photo] = response.get_json()["photos"]
     assert photo["stage"] == "report" and photo["url"].startswith("/api/v1/ticket-photos/")
-    assert client.get(photo["url"], headers=wang).data == PNG
+    served = client.get(photo["url"], headers=wang)
+    assert served.mimetype == "image/png" and served.headers["X-Content-Type-Options"] == "nosniff"
+    assert Image.open(io.BytesIO(served.data)).format == "PNG" and photo["url"].endswith(".png")
     assert client.get(photo["url"], headers=zhao).status_code == 404
     text = client.post(f"/api/v1/tickets/{ticket['id']}/photos", headers=wang,
                        data={"file": (io.BytesIO(b"hi"), "a.txt", "text/plain")}, content_type="multipart/form-data")

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from console_forms import csrf_token, login, post
+from PIL import Image
 from sqlalchemy import select
 
 from app.core.db import db
@@ -71,7 +72,9 @@ def test_accept_assign_progress_resolve_through_the_api(client, report, signed_i
     _api(client, f"/console/api/tickets/{ticket.id}/progress", {"note": "师傅已到现场"})
     no_reason = _api(client, f"/console/api/tickets/{ticket.id}/resolve", {"outcome": "not_fixed"})
     assert no_reason.status_code == 422 and no_reason.get_json()["error"]["code"] == "reason_required"
-    photo = (io.BytesIO(b"\xff\xd8after"), "after.jpg", "image/jpeg")
+    jpeg = io.BytesIO()
+    Image.new("RGB", (8, 6), "green").save(jpeg, "JPEG")
+    photo = (io.BytesIO(jpeg.getvalue()), "after.jpg", "image/jpeg")
     form = {"outcome": "fixed", "note": "更换门机板", "photos": photo}
     done = post(client, f"/console/tickets/{ticket.id}/resolve", form, content_type="multipart/form-data")
     assert done.status_code == 303
@@ -80,7 +83,9 @@ def test_accept_assign_progress_resolve_through_the_api(client, report, signed_i
     assert [p["stage"] for p in detail["photos"]] == ["after"]
     assert [e["kind"] for e in detail["timeline"] if e["kind"] not in ("alerted", "photo")] == [
         "created", "accepted", "assigned", "progress", "resolved"]
-    assert client.get(detail["photos"][0]["url"]).data == b"\xff\xd8after"
+    served = client.get(detail["photos"][0]["url"])
+    assert served.mimetype == "image/jpeg" and served.headers["X-Content-Type-Options"] == "nosniff"
+    assert Image.open(io.BytesIO(served.data)).format == "JPEG"
     told = db.session.scalars(select(Notification.text).where(Notification.resident_id == ticket.resident_id)
                               .order_by(Notification.id)).all()  # PostgreSQL returns updated rows in any order
     assert len(told) == 4 and "已修好" in told[-1]

@@ -274,7 +274,9 @@ def test_milestone_photos_are_shown_to_the_community_only(client, wang, committe
     db_session.commit()
     detail = client.get(f"/api/v1/wishes/{wish['id']}", headers=wang).get_json()
     assert detail["status"] == "in_progress" and detail["milestones"][0]["photos"] == ["/api/v1/wish-photos/m-1.jpg"]
-    assert client.get("/api/v1/wish-photos/m-1.jpg", headers=wang).data == b"\xff\xd8court"
+    served = client.get("/api/v1/wish-photos/m-1.jpg", headers=wang)
+    assert served.data == b"\xff\xd8court"  # a file stored before re-encoding: served as is, typed, never sniffed
+    assert served.mimetype == "image/jpeg" and served.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get("/api/v1/wish-photos/m-2.jpg", headers=wang).status_code == 404
     make_resident("1", "1", "101", wxa_openid="wxa_far", community=make_community("别处"))
     db_session.commit()

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from console_forms import csrf_token, login, post
+from PIL import Image
 from sqlalchemy import select
 
 from app.core.db import db
@@ -61,14 +62,18 @@ def test_review_accept_milestone_with_photo_and_complete_by_form(client, wish, s
     assert "请填写不采纳的原因" in no_reason.get_data(as_text=True) and _reload(wish.id).status == "under_review"
     accepted = post(client, f"/console/wishes/{wish.id}/accept", {"note": "下月安装"}, follow_redirects=True)
     assert "已采纳，已通知关注的住户" in accepted.get_data(as_text=True)
-    form = {"percentage": "30", "note": "场地已确定", "photos": (io.BytesIO(b"\xff\xd8site"), "site.jpg", "image/jpeg")}
+    jpeg = io.BytesIO()
+    Image.new("RGB", (8, 6), "green").save(jpeg, "JPEG")
+    form = {"percentage": "30", "note": "场地已确定", "photos": (io.BytesIO(jpeg.getvalue()), "site.jpg", "image/jpeg")}
     assert post(client, f"/console/wishes/{wish.id}/milestone", form,
                 content_type="multipart/form-data").status_code == 303
     current = _reload(wish.id)
     assert current.status == "in_progress" and current.progress == 30
     [photo] = current.milestones[0].photos
     name = photo.rsplit("/", 1)[1]
-    assert client.get(f"/console/wish-photos/{name}").data == b"\xff\xd8site"
+    served = client.get(f"/console/wish-photos/{name}")
+    assert served.mimetype == "image/jpeg" and served.headers["X-Content-Type-Options"] == "nosniff"
+    assert Image.open(io.BytesIO(served.data)).format == "JPEG"
     assert client.get("/console/wish-photos/nothing.jpg").status_code == 404
     bad = post(client, f"/console/wishes/{wish.id}/milestone", {"percentage": "abc", "note": "x"},
                follow_redirects=True)
