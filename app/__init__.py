@@ -57,9 +57,10 @@ def create_app(config: Config | None = None) -> Flask:
     _register_errors(app)
     _guard_unmigrated(app)
 
-    from app.core import health  # noqa: PLC0415
+    from app.core import headers, health  # noqa: PLC0415
 
     health.init_app(app)
+    headers.init_app(app)
     for name in (*FEATURES, *ENTRY_PACKAGES):
         importlib.import_module(name).init_app(app)
     return app

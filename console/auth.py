@@ -10,9 +10,9 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask.typing import ResponseReturnValue
 
 from app.community.models import Staff
-from app.community.staff import authenticate
+from app.community.staff import authenticate, end_sessions
 from app.core.clock import unix_seconds
-from app.core.db import db
+from app.core.db import db, unit_of_work
 from app.core.errors import Forbidden, Unauthorized
 from console import ratelimit
 from console.blueprint import bp
@@ -21,6 +21,7 @@ from console.nav import nav_for
 
 SESSION_STAFF = "staff_id"
 SESSION_LOGIN_AT = "login_at"
+SESSION_VERSION = "staff_version"
 SESSION_MAX_AGE_SECONDS = 12 * 3600  # one working day, then sign in again
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
 
@@ -47,6 +48,8 @@ def load_staff() -> ResponseReturnValue | None:
         age = unix_seconds() - float(session.get(SESSION_LOGIN_AT) or 0)
         if staff is None or not staff.active:
             _end_session("该账号已停用，请联系管理员")
+        elif session.get(SESSION_VERSION) != staff.session_version:
+            _end_session("您已退出登录或修改了密码，请重新登录")
         elif age > SESSION_MAX_AGE_SECONDS:
             _end_session("登录已超时，请重新登录")
         else:
@@ -121,14 +124,19 @@ def login():
     ratelimit.clear_failures(app, username, ip)
     session.clear()  # nothing from before the login survives it
     session[SESSION_STAFF] = staff.id
+    session[SESSION_VERSION] = staff.session_version
     session[SESSION_LOGIN_AT] = int(unix_seconds())
     rotate_token()
     return redirect(next_url or url_for("console.dashboard"), code=303)
 
 
 @bp.post("/logout")
+@unit_of_work
 def logout():
-    """End the session and go back to the login page."""
+    """End the session here and everywhere (the staff member's older cookies stop working too)."""
+    staff = current_staff()
+    if staff is not None:
+        end_sessions(staff)
     _end_session()
     flash("您已退出登录", "info")
     return redirect(url_for("console.login"), code=303)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, g
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.core.errors import Unauthorized
 
 SALT = "linli-wxa-api-token"
+# (openid, version in the token) -> whether that version still holds; the binding feature registers
+# the check against its stored token version, so a resident's tokens can be revoked
+TokenCheck = Callable[[str, int], bool]
+_checks: dict[str, TokenCheck] = {}
+
+
+def add_token_check(check: TokenCheck) -> None:
+    """Ask check(openid, version) on every authenticated request; False refuses the token (revoked)."""
+    _checks[f"{check.__module__}.{check.__qualname__}"] = check
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -19,9 +30,9 @@ def max_age() -> int:
     return int(current_app.config["API_TOKEN_MAX_AGE"])
 
 
-def issue_token(openid: str) -> str:
-    """A signed, timestamped token naming the mini-program openid."""
-    return _serializer().dumps({"openid": openid})
+def issue_token(openid: str, version: int = 1) -> str:
+    """A signed, timestamped token naming the mini-program openid and its token version."""
+    return _serializer().dumps({"openid": openid, "v": version})
 
 
 def authenticate(header: str | None) -> str:
@@ -38,6 +49,9 @@ def authenticate(header: str | None) -> str:
     openid = data.get("openid") if isinstance(data, dict) else None
     if not isinstance(openid, str) or not openid:
         raise Unauthorized("登录信息无效，请重新进入小程序", code="token_invalid")
+    version = data.get("v", 1)
+    if not isinstance(version, int) or not all(check(openid, version) for check in _checks.values()):
+        raise Unauthorized("登录已失效，请重新进入小程序", code="token_revoked")
     return openid
 
 

@@ -11,6 +11,7 @@ from flask import Flask
 from app.core import periodic
 from app.core.features import add_templates
 from console.dashboard import Tile, add_tile
+from miniprogram_api.tokens import add_token_check
 
 
 def init_app(app: Flask) -> None:
@@ -20,5 +21,9 @@ def init_app(app: Flask) -> None:
 
     add_tile(Tile("pending", "待审核绑定", lambda session, staff: len(pending_bindings(session, staff)),
                   roles=("admin", "property"), endpoint="console.bindings"))
+    from app.binding.bindings import token_version_holds  # noqa: PLC0415
+    from app.core.db import db  # noqa: PLC0415
+
+    add_token_check(lambda openid, version: token_version_holds(db.session, openid, version))
     add_templates(app, __name__)
     periodic.every("app.binding.jobs.expire_bindings", "low", interval=600)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.binding.models import Binding
+from app.binding.models import Binding, MiniProgramSession
 from app.community.models import Building, Household, Resident, Staff, Unit
 from app.community.rooms import normalise_phone
 from app.core.clock import utcnow
@@ -234,3 +234,21 @@ def bind_verified_phone(
     setattr(resident, column.key, openid)
     session.flush()
     return resident
+
+
+def token_version_holds(session: Session, openid: str, version: int) -> bool:
+    """Whether a mini-program token of this version is still good for openid (not revoked since)."""
+    current = session.scalar(select(MiniProgramSession.token_version).where(MiniProgramSession.openid == openid))
+    return current is None or version >= current
+
+
+def revoke_tokens(session: Session, resident: Resident) -> bool:
+    """End every mini-program sign-in of the resident (lost phone, moved out); False when they have none."""
+    if not resident.wxa_openid:
+        return False
+    row = session.scalar(select(MiniProgramSession).where(MiniProgramSession.openid == resident.wxa_openid))
+    if row is None:
+        return False
+    row.token_version = (row.token_version or 1) + 1
+    session.flush()
+    return True

@@ -34,13 +34,15 @@ LOGIN_RESPONSE = {
 }
 
 
-def _store_session(openid: str, session_key: str, unionid: str | None) -> None:
+def _store_session(openid: str, session_key: str, unionid: str | None) -> MiniProgramSession:
     row = db.session.scalar(select(MiniProgramSession).where(MiniProgramSession.openid == openid))
     if row is None:
-        db.session.add(MiniProgramSession(openid=openid, session_key=session_key, unionid=unionid))
+        row = MiniProgramSession(openid=openid, session_key=session_key, unionid=unionid, token_version=1)
+        db.session.add(row)
     else:
         row.session_key = session_key
         row.unionid = unionid or row.unionid
+    return row
 
 
 @api_route("/login", methods=("POST",), summary="用 wx.login 的 code 登录", auth=False, tags=("auth",),
@@ -56,10 +58,10 @@ def login():
         if exc.errcode in RATE_ERRORS:  # WeChat's per-user login rate, still hit after our back-off
             raise RateLimited("登录太频繁，请稍后再试", code="login_rate_limited") from exc
         raise
-    _store_session(wx.openid, wx.session_key, wx.unionid)
+    stored = _store_session(wx.openid, wx.session_key, wx.unionid)
     resident = resident_for_openid(db.session, "wxa", wx.openid)
     body = {
-        "token": issue_token(wx.openid),
+        "token": issue_token(wx.openid, stored.token_version),
         "expires_in": max_age(),
         "bound": resident is not None,
         "resident": resident_json(resident) if resident else None,

@@ -39,4 +39,5 @@ class MiniProgramSession(db.Model):
     openid: Mapped[str] = mapped_column(String(64), unique=True)
     unionid: Mapped[str | None] = mapped_column(String(64))
     session_key: Mapped[str] = mapped_column(String(128))
+    token_version: Mapped[int] = mapped_column(default=1, server_default="1")  # bump: earlier tokens stop working
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -135,6 +135,8 @@ class Staff(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     building_scope: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty = whole community
     wecom_userid: Mapped[str | None] = mapped_column(String(64))
+    # bumped at logout and at a password change: a console cookie carrying an older one is refused
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

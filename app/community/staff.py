@@ -64,7 +64,13 @@ def set_password(session: Session, staff: Staff, password: str) -> None:
     """Replace a staff member's password (hashed); raises ValidationFailed when too short."""
     _check_password_length(password)
     staff.password_hash = generate_password_hash(password)
+    end_sessions(staff)
     session.flush()
+
+
+def end_sessions(staff: Staff) -> None:
+    """Sign the staff member out everywhere: every console cookie issued before now stops working."""
+    staff.session_version = (staff.session_version or 1) + 1
 
 
 def _check_password_length(password: str) -> None:

@@ -70,4 +70,11 @@
       if (assignee) { assignee.textContent = data.assignee || "无"; }
     });
   }
+  // a canned reply fills the reply box (here, not inline: the console's CSP allows no inline script)
+  var canned = document.getElementById("canned");
+  if (canned) {
+    canned.addEventListener("change", function () {
+      if (canned.value) { document.getElementById("reply-text").value = canned.value; }
+    });
+  }
 })();

@@ -6,8 +6,9 @@ import logging
 
 import pytest
 
+import config as settings
 from app import create_app
-from config import DEV_SECRETS, Config, InsecureConfig, TestConfig, check_production
+from config import DEV_SECRETS, Config, InsecureConfig, check_production
 
 GOOD = {"SECRET_KEY": "k" * 48, "WECHAT_TOKEN": "prod-token-8f2c", "WECHAT_APP_SECRET": "prod-app-secret-77",
         "WXA_APP_SECRET": "prod-wxa-secret-91", "WECHAT_AES_KEY": "a" * 43}
@@ -67,4 +68,4 @@ def test_the_demo_is_seeded_only_in_development(fake_wechat):
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0 and "LINLI_ENV=development" in result.output
-    assert TestConfig().LINLI_ENV == "development"  # the suite seeds demos with test secrets
+    assert settings.TestConfig().LINLI_ENV == "development"  # the suite seeds demos with test secrets
