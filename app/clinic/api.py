@@ -39,7 +39,9 @@ SLOT_REQUEST = {"type": "object", "required": ["slot_id"], "properties": {
 MEASURE_REQUEST = {"type": "object", "required": ["phone", "kind", "values"], "properties": {
     "phone": {"type": "string", "title": "住户手机号", "maxLength": 20},
     "kind": {"type": "string", "enum": list(MEASUREMENT_KINDS)},
-    "values": {"type": "object", "description": "blood_pressure: systolic, diastolic; others: value"}}}
+    "values": {"type": "object", "description": (
+        "blood_pressure: systolic, diastolic (mmHg), optional pulse (次/分); others: value. Finite numbers "
+        "within the plausible ranges of app/clinic/readings.py; any other key is refused (unknown_field)")}}}
 BOOKING_OK = {"description": "成功", **ref("Booking")}
 ERRORS = {s: ERROR_RESPONSES[s] for s in (403, 404, 409, 422)}
 
@@ -174,7 +176,11 @@ def _device() -> KioskDevice:
            responses={201: {"description": "已记录"}, 401: ERROR_RESPONSES[401], 404: ERROR_RESPONSES[404],
                       422: ERROR_RESPONSES[422]})
 def clinic_kiosk_measure():
-    """A kiosk (header X-Kiosk-Token) records a reading for a resident found by phone; the colour follows."""
+    """A kiosk (header X-Kiosk-Token) records a reading for a resident found by phone; the colour follows.
+
+    422 before anything is stored: unknown_field (a key the kind has not), bad_measurement (missing, or not a
+    finite number: NaN and Infinity, which Python's JSON parser accepts, a boolean or a string),
+    implausible_reading (out of range, or systolic not above diastolic); each names the field."""
     device, body = _device(), json_body()
     resident = db.session.scalar(select(Resident).where(Resident.community_id == device.community_id,
                                                         Resident.phone == body["phone"].strip()))

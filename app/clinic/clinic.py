@@ -10,6 +10,9 @@ colour of a resident's latest reading of each kind becomes their colour unless a
     uric_acid       umol/L: red > 540; yellow > 420
     cholesterol     total, mmol/L: red >= 7.8; yellow >= 6.2
 
+A reading is classified only once app/clinic/readings.py believes it: the keys its kind may carry,
+each value a finite number within its plausible range (the one table of ranges and units).
+
 Scope: a doctor reads the health data of the residents of households signed to one of their
 family-doctor teams, and of the buildings in their building_scope (when set). Every read and every
 refused attempt is written to health_access_log.
@@ -23,6 +26,7 @@ from datetime import datetime
 from sqlalchemy import Select, case, insert, or_, select
 from sqlalchemy.orm import Session
 
+from app.clinic import readings
 from app.clinic.models import (
     COLOURS,
     MEASUREMENT_KINDS,
@@ -162,31 +166,25 @@ def open_health_file(session: Session, staff: Staff, resident_id: int) -> Reside
 
 # ---- health colour and measurements ------------------------------------------------------------
 
-def _num(values: dict, name: str) -> float:
-    try:
-        return float(values[name])
-    except (KeyError, TypeError, ValueError):
-        raise ValidationFailed(f"缺少或无法识别的数值：{name}", code="bad_measurement") from None
-
-
 def colour_for(kind: str, values: dict) -> str:
-    """What the documented thresholds say about one reading."""
+    """What the documented thresholds say about one reading (refused first unless readings.check believes it)."""
+    return _classify(kind, readings.check(kind, values))
+
+
+def _classify(kind: str, values: dict) -> str:
     if kind == "blood_pressure":
-        sys_, dia = _num(values, "systolic"), _num(values, "diastolic")
+        sys_, dia = values["systolic"], values["diastolic"]
         if sys_ >= 160 or dia >= 100 or sys_ < 80:
             return "red"
         return "yellow" if sys_ >= 140 or dia >= 90 or sys_ < 90 else "green"
+    v = values["value"]
     if kind == "blood_glucose":
-        v = _num(values, "value")
         return "red" if v >= 11.1 or v < 2.8 else "yellow" if v >= 7.0 or v < 3.9 else "green"
     if kind == "bmi":
-        v = _num(values, "value")
         return "red" if v >= 35 else "yellow" if v >= 28 or v < 18.5 else "green"
     if kind == "uric_acid":
-        v = _num(values, "value")
         return "red" if v > 540 else "yellow" if v > 420 else "green"
     if kind == "cholesterol":
-        v = _num(values, "value")
         return "red" if v >= 7.8 else "yellow" if v >= 6.2 else "green"
     raise ValidationFailed(f"不支持的测量项目：{kind}", code="bad_measurement_kind")
 
@@ -207,9 +205,9 @@ def record_measurement(session: Session, resident_id: int, kind: str, values: di
     """Store a reading and recompute the resident's colour (unless a doctor set it)."""
     if kind not in MEASUREMENT_KINDS:
         raise ValidationFailed(f"不支持的测量项目：{kind}", code="bad_measurement_kind")
-    colour = colour_for(kind, values)
-    reading = Measurement(resident_id=resident_id, kind=kind, values=dict(values), colour=colour, source=source,
-                          device_id=device_id, measured_at=now or utcnow())
+    clean = readings.check(kind, values)  # unknown keys, non-finite or implausible values: refused, never stored
+    reading = Measurement(resident_id=resident_id, kind=kind, values=clean, colour=_classify(kind, clean),
+                          source=source, device_id=device_id, measured_at=now or utcnow())
     session.add(reading)
     session.flush()
     record = health_record(session, resident_id)
