@@ -6,9 +6,10 @@ import importlib
 import logging
 
 from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from app.core.db import db, migrate
-from app.core.errors import AppError, NotMigrated
+from app.core.errors import AppError, NotMigrated, unavailable
 from app.core.migration_check import MIGRATIONS_DIR, is_migrated
 from app.core.outbox import install_after_commit_relay
 from app.core.redis_conn import init_redis
@@ -78,6 +79,17 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(404)
     def _not_found(_err):
         return jsonify(AppError("没有这个地址", code="not_found").to_dict()), 404
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        """A lost database or Redis is a 503 with a retry hint; anything else stays a 500."""
+        if isinstance(err, HTTPException):
+            return err
+        down = unavailable(err)
+        if down is None:
+            log.exception("unhandled error", exc_info=err)
+            return jsonify(AppError("服务暂时出了点问题，请稍后再试", code="internal_error").to_dict()), 500
+        return jsonify(down.to_dict()), 503, {"Retry-After": str(down.retry_after)}
 
     @app.errorhandler(405)
     def _bad_method(_err):

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.core.errors import AppError
+from app.core.errors import AppError, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,10 @@ def _to_page(err: Exception):
     if isinstance(err, HTTPException):
         status = err.code or 500
         return render_error(status, HTTP_MESSAGES.get(status, err.description or "出错了"), f"http_{status}")
+    down = unavailable(err)
+    if down is not None:
+        page, status = render_error(down.status, down.message, down.code)
+        return page, status, {"Retry-After": str(down.retry_after)}
     log.exception("console page failed", exc_info=err)
     return render_error(500, HTTP_MESSAGES[500], "internal_error")
 
@@ -63,5 +67,5 @@ def _wrap(app: Flask, key: type[Exception] | int) -> None:
 
 def init_app(app: Flask) -> None:
     """Wrap the app's error handlers (registered before entry packages) for console paths."""
-    for key in (AppError, HTTPException, 400, 401, 403, 404, 405, 413, 429, 500):
+    for key in (AppError, HTTPException, 400, 401, 403, 404, 405, 413, 429, 500, Exception):
         _wrap(app, key)

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, jsonify
 from werkzeug.exceptions import HTTPException
 
-from app.core.errors import AppError
+from app.core.errors import AppError, unavailable
 
 PREFIX = "/api/v1"
 bp = Blueprint("api_v1", __name__, url_prefix=PREFIX)
@@ -29,6 +29,8 @@ def _render(err: AppError):
     response.status_code = err.status
     if err.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    if err.status == 503:
+        response.headers["Retry-After"] = str(getattr(err, "retry_after", 5))
     return response
 
 
@@ -47,6 +49,10 @@ def _http_error(err: HTTPException):
 
 @bp.errorhandler(Exception)
 def _unexpected(err: Exception):
+    down = unavailable(err)
+    if down is not None:  # the database or Redis is down: 503 with a retry hint, not a 500
+        log.warning("/api/v1: %s (%s)", down.code, type(err).__name__)
+        return _render(down)
     log.exception("unexpected error in /api/v1")
     err_obj = AppError("服务暂时出了点问题，请稍后再试", code="internal_error")
     err_obj.status = 500

@@ -59,6 +59,26 @@ class NotMigrated(AppError):
     )
 
 
+class ServiceUnavailable(AppError):
+    """The database (or Redis, where it is required) cannot be reached: try again shortly."""
+
+    code, status, message = "service_unavailable", 503, "系统暂时繁忙，请稍后再试"
+    retry_after = 5  # seconds, sent as Retry-After
+
+
+def unavailable(exc: BaseException) -> ServiceUnavailable | None:
+    """The ServiceUnavailable an exception means, when it is a lost database or Redis connection."""
+    from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: PLC0415
+    from redis.exceptions import TimeoutError as RedisTimeout  # noqa: PLC0415
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError  # noqa: PLC0415
+
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError):
+        return ServiceUnavailable(code="database_unavailable")
+    if isinstance(exc, RedisConnectionError | RedisTimeout):
+        return ServiceUnavailable(code="redis_unavailable")
+    return None
+
+
 class WeChatError(AppError):
     """WeChat's API answered with an error code."""
 
