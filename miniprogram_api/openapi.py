@@ -7,6 +7,7 @@ added any other way still shows up (flagged x-undocumented, which a test forbids
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,17 +73,42 @@ def json_body() -> dict:
     return g.get("api_body", {})
 
 
+# C0 control characters other than tab, newline and carriage return: never part of what a person
+# types, and PostgreSQL refuses NUL in text. One policy for every JSON body: refused, naming the field.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity and -Infinity are Python's, not JSON's
+
+
+def _check_text(value: Any, field: str | None = None) -> None:
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            raise ValidationFailed("内容里有无法识别的控制字符，请删除后重试", code="invalid_character",
+                                   details={"field": field or ""})
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, field)
+            _check_text(item, key if field is None else f"{field}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item, field)
+
+
 def read_json() -> dict:
-    """The request's JSON object; 400 when it is not valid JSON or not an object."""
+    """The request's JSON object; 400 when it is not strict JSON (NaN and Infinity included) or not an
+    object, 422 when a text holds a control character."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
     try:
-        data = request.get_json(force=True)
-    except Exception as exc:  # werkzeug raises BadRequest for undecodable JSON
+        data = json.loads(raw, parse_constant=_no_constants)
+    except (ValueError, RecursionError) as exc:  # undecodable, not UTF-8, NaN/Infinity, absurdly nested
         raise BadRequest("请求内容不是有效的 JSON", code="malformed_json") from exc
     if not isinstance(data, dict):
         raise BadRequest("请求内容应为 JSON 对象", code="malformed_json")
+    _check_text(data)
     return data
 
 

@@ -78,3 +78,23 @@ def test_a_route_added_without_api_route_is_flagged():
     op = doc["paths"]["/api/v1/rogue/{item_id}"]["get"]
     assert op["x-undocumented"] is True
     assert op["parameters"][0]["name"] == "item_id"
+
+
+def test_json_constants_control_characters_and_deep_nesting_are_4xx(client, login, make_resident, db_session):
+    """NaN/Infinity are not JSON; NUL and other control characters are refused naming the field; a
+    7,000-level nested body is malformed, never a 500."""
+    make_resident("3", "2", "1201", name="王阿姨", wxa_openid="wxa_wang")
+    db_session.commit()
+    headers = {**login("wang"), "Content-Type": "application/json"}
+    for raw in (b'{"kind": "repair", "description": NaN, "at_home": true}', b'{"overall": Infinity}',
+                b"[" * 7000 + b"]" * 7000):
+        answer = client.post("/api/v1/tickets", data=raw, headers=headers)
+        assert (answer.status_code, answer.get_json()["error"]["code"]) == (400, "malformed_json"), raw[:40]
+    nul = client.post("/api/v1/tickets", json={"kind": "repair", "description": "水管\x00漏水", "at_home": True},
+                      headers=headers)
+    assert nul.status_code == 422 and nul.get_json()["error"] == {
+        "code": "invalid_character", "message": "内容里有无法识别的控制字符，请删除后重试",
+        "details": {"field": "description"}}
+    fine = client.post("/api/v1/tickets", json={"kind": "repair", "description": "水管漏水\n很急", "at_home": True},
+                       headers=headers)
+    assert fine.status_code == 201
