@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.community.models import Resident
+from app.community.models import Building, Resident
 from app.core.clock import to_local, utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.timeline import SYSTEM, Actor, resident_actor, staff_actor  # noqa: F401 - part of this API
@@ -48,6 +48,17 @@ from app.tickets.routing import route
 from app.tickets.sla import DEFAULT_SLA, SlaPolicy
 
 
+def check_building(session: Session, community_id: int, building: str | None) -> None:
+    """A named building must be one of the community's (a report for 99幢 that does not exist is refused)."""
+    if building is None:
+        return
+    known = session.scalar(select(Building.id).where(Building.community_id == community_id,
+                                                     Building.number == building))
+    if known is None:
+        raise ValidationFailed(f"本小区没有{building}幢，请核对楼号", code="unknown_building",
+                               details={"field": "building"})
+
+
 def create_ticket(session: Session, *, resident: Resident, kind: str, category: str | None, description: str,
                   location: Location, source: str = "oa", urgent: bool | None = None,
                   photos: list[dict] | None = None, sla: SlaPolicy | None = None,
@@ -58,6 +69,7 @@ def create_ticket(session: Session, *, resident: Resident, kind: str, category: 
         raise ValidationFailed("请描述一下遇到的问题", code="empty_description")
     now = now or utcnow()
     category = check_category(kind, category)
+    check_building(session, resident.community_id, location.building)
     urgent = is_urgent(description) if urgent is None else urgent
     priority = "urgent" if urgent else "normal"
     ticket = Ticket(

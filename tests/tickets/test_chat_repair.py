@@ -18,8 +18,9 @@ from app.tickets.models import Ticket, TicketFollower
 
 
 @pytest.fixture
-def wang(make_resident, db_session):
+def wang(make_resident, make_household, db_session):
     resident = make_resident("3", "2", "1201", name="王阿姨", openid="o_wang")
+    make_household("5", "1", "101")  # the community has a 5幢 too: reports name it
     db_session.commit()
     return resident
 

@@ -9,7 +9,7 @@ import pytest
 from console_forms import login
 from sqlalchemy import select
 
-from app.community.models import Resident
+from app.community.models import Building, Resident
 from app.core.db import db
 from app.core.outbox_job import OutboxJob
 from app.notify.models import Notification
@@ -193,5 +193,6 @@ def test_the_demo_rotates_other_repairs_to_the_building_s_worker(db_session):
     resident = db_session.scalar(select(Resident).where(Resident.household_id.is_not(None)).order_by(Resident.id))
     ticket = _report(db_session, resident)
     assert ticket.dispatch_mode == "rotation" and ticket.assignee.username == "repair1"  # repair1 covers 1–6幢
+    db_session.add(Building(community_id=resident.community_id, number="99", position=99))  # a new 99幢
     elsewhere = _report(db_session, resident, text="99幢楼道灯不亮", building="99")  # nobody covers 99幢
     assert elsewhere.dispatch_mode == "grab" and elsewhere.assignee_id is None

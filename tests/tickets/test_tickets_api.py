@@ -235,3 +235,10 @@ def test_the_chat_box_logs_messages_and_a_resend_acts_once(client, wang, db_sess
     assert db_session.scalar(select(func.count()).select_from(Ticket)) == 1
     logged = db_session.scalars(select(Message).where(Message.direction == "in").order_by(Message.id)).all()
     assert [m.content for m in logged] == ["3号楼电梯坏了", "确认"] and logged[1].reply == first["reply"]
+
+
+def test_a_building_the_community_does_not_have_is_refused(client, wang):
+    answer = client.post("/api/v1/tickets", json={"kind": "repair", "description": "电梯坏了", "building": "99",
+                                                  "place": "电梯", "category": "elevator"}, headers=wang)
+    assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "unknown_building"
+    assert answer.get_json()["error"]["details"] == {"field": "building"}
