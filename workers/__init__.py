@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     from app.core import periodic  # noqa: PLC0415
 
     periodic.every("workers.jobs.relay_outbox", "high", interval=60)  # rows a Redis outage left pending
+    periodic.every("workers.jobs.reconcile_outbox", "low", interval=300)  # jobs a Redis restart lost
 
     @app.cli.command("worker")
     @click.option("--queues", default="high,default,low", show_default=True,

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from rq import get_current_job
 
 from app.core.db import db
+from app.core.outbox import mark_done, mark_failed, row_id_of
 
 log = logging.getLogger(__name__)
 _preloaded: dict[str, Flask] = {}
@@ -32,18 +34,28 @@ def _job_app() -> Flask:
 
 
 def job(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Run func(session, *args, **kwargs) in a fresh app context; commit on success."""
+    """Run func(session, *args, **kwargs) in a fresh app context; commit on success.
+
+    The job's outbox row is the truth about it: it becomes done in the same commit as the job's work,
+    and failed (with the reason) when the job raises with no retry left."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         app = _job_app()
+        current = get_current_job()
+        row_id = row_id_of(current.id if current is not None else None)
         with app.app_context():  # a new app context = a new session scope
             try:
                 result = func(db.session, *args, **kwargs)
+                if row_id is not None:
+                    mark_done(db.session, row_id)
                 db.session.commit()
                 return result
-            except Exception:
+            except Exception as exc:
                 db.session.rollback()
+                if row_id is not None and not (current is not None and current.retries_left):
+                    mark_failed(row_id, f"{type(exc).__name__}: {exc}")
+                    log.error("job %s (%s) failed for good: %s", current.id, func.__name__, exc)
                 raise
             finally:
                 db.session.remove()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app.core.outbox import relay
+from app.core.outbox import reconcile, relay
 from workers.context import job
 
 
@@ -16,3 +16,9 @@ from workers.context import job
 def relay_outbox(session: Session) -> int:
     """Hand due outbox rows to RQ (the backstop for rows a Redis outage left pending)."""
     return relay(current_app._get_current_object())
+
+
+@job
+def reconcile_outbox(session: Session) -> int:
+    """Hand over again the jobs Redis lost (the outbox row says enqueued, RQ no longer knows the job)."""
+    return reconcile(current_app._get_current_object())

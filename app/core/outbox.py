@@ -27,6 +27,7 @@ from app.core.redis_conn import get_redis
 log = logging.getLogger(__name__)
 QUEUES = ("high", "default", "low")
 STUCK_AFTER = timedelta(minutes=5)
+LOST_AFTER = timedelta(minutes=10)  # an enqueued row whose job RQ no longer knows after this is handed over again
 MAX_ROUNDS = 100  # a pass ends even if jobs keep enqueuing immediate follow-ups of themselves
 _local = threading.local()
 
@@ -146,11 +147,60 @@ def _settle_many(job_ids: list[int], status: str, error: str | None = None, run_
         s.commit()
 
 
+def rq_job_id(row: OutboxJob) -> str:
+    """The RQ job id of an outbox row (created_at in it: a database reset that reuses ids never collides)."""
+    return f"outbox-{row.id}-{int(row.created_at.replace(tzinfo=UTC).timestamp())}"
+
+
+def row_id_of(rq_job_id: str | None) -> int | None:
+    """The outbox row behind an RQ job id, if it is one of ours."""
+    parts = (rq_job_id or "").split("-")
+    return int(parts[1]) if len(parts) == 3 and parts[0] == "outbox" and parts[1].isdigit() else None
+
+
+def mark_done(session: Session, row_id: int) -> None:
+    """Record in the job's own transaction that its row's work is done (committed with that work)."""
+    session.execute(update(OutboxJob).where(OutboxJob.id == row_id, OutboxJob.status.in_(("enqueued", "relaying")))
+                    .values(status="done", last_error=None).execution_options(synchronize_session=False))
+
+
+def mark_failed(row_id: int, error: str) -> None:
+    """Record that a job failed for good (its retries used up): the row says so, with the reason."""
+    with Session(db.engine) as s:
+        s.execute(update(OutboxJob).where(OutboxJob.id == row_id, OutboxJob.status.in_(("enqueued", "relaying")))
+                  .values(status="failed", last_error=error[-1000:]).execution_options(synchronize_session=False))
+        s.commit()
+
+
+def reconcile(app: Flask, grace: timedelta = LOST_AFTER) -> int:
+    """Rows handed to RQ whose job RQ no longer knows (Redis lost it: restarted without persistence) go back to
+    pending, so the relay hands them over again (jobs are idempotent). Returns how many. Redis mode only."""
+    if not app.config.get("REDIS_URL"):
+        return 0
+    now = utcnow()
+    conn = get_redis(app)
+    lost: list[int] = []
+    with Session(db.engine) as s:
+        rows = s.scalars(select(OutboxJob).where(
+            OutboxJob.status == "enqueued", OutboxJob.enqueued_at < now - grace,
+            or_(OutboxJob.run_at.is_(None), OutboxJob.run_at <= now - grace)).limit(1000)).all()
+        for row in rows:
+            if not Job.exists(rq_job_id(row), connection=conn):
+                lost.append(row.id)
+    if lost:
+        log.warning("outbox: %d job(s) RQ no longer knows go back to pending: %s", len(lost), lost[:20])
+        with Session(db.engine) as s:
+            s.execute(update(OutboxJob).where(OutboxJob.id.in_(lost), OutboxJob.status == "enqueued")
+                      .values(status="pending", last_error="lost by Redis; handed over again")
+                      .execution_options(synchronize_session=False))
+            s.commit()
+    return len(lost)
+
+
 def _push(queue: Queue, row: OutboxJob) -> Any:
     """Hand one outbox row to RQ: now, or at run_at through RQ's scheduler."""
     options: dict[str, Any] = {
-        # created_at in the id: a database reset that reuses ids never collides with old jobs
-        "job_id": f"outbox-{row.id}-{int(row.created_at.replace(tzinfo=UTC).timestamp())}",
+        "job_id": rq_job_id(row),
         "result_ttl": 3600,
         "failure_ttl": 7 * 86400,
     }

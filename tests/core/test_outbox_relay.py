@@ -40,7 +40,7 @@ def test_a_job_enqueued_while_redis_is_down_is_delivered_once_it_is_back(app, db
     run_jobs()
     assert runs(db_session, "outage") == 1
     row = _row(db_session, job)
-    assert row.status == "enqueued" and row.last_error is None
+    assert row.status == "done" and row.last_error is None  # done in the job's own commit
     assert pending_count(db_session) == 0
 
 
@@ -77,7 +77,7 @@ def test_a_delayed_job_does_not_run_early_and_runs_once_due(app, db_session, run
         SimpleWorker(queues, connection=get_redis(app)).work(burst=True, with_scheduler=True)
     run_jobs()
     assert runs(db_session, "later") == 1
-    assert _row(db_session, job).status == "enqueued"
+    assert _row(db_session, job).status == "done"
 
 
 def test_relaying_twice_never_runs_a_job_twice(app, db_session, run_jobs):
@@ -87,7 +87,7 @@ def test_relaying_twice_never_runs_a_job_twice(app, db_session, run_jobs):
     run_jobs()
     run_jobs()
     assert [runs(db_session, f"twice-{i}") for i in range(3)] == [1, 1, 1]
-    assert {(_row(db_session, j).status, _row(db_session, j).attempts) for j in jobs} == {("enqueued", 1)}
+    assert {(_row(db_session, j).status, _row(db_session, j).attempts) for j in jobs} == {("done", 1)}
 
 
 def test_a_row_reclaimed_after_a_crashed_relay_is_not_run_again(app, db_session, run_jobs):
@@ -112,15 +112,13 @@ def test_a_failing_job_is_recorded_with_its_error(app, db_session, run_jobs):
     db_session.commit()
     run_jobs()
     row = _row(db_session, job)
-    if app.config["REDIS_URL"]:  # the worker ran it: RQ keeps the failure
-        assert row.status == "enqueued"
+    assert row.status == "failed"  # the row is the truth on both backends: failed, with the reason
+    assert "RuntimeError" in row.last_error and "job exploded: 水管爆了" in row.last_error
+    if app.config["REDIS_URL"]:  # the worker ran it: RQ keeps the failure too
         assert _rq_id(row) in FailedJobRegistry(queue=get_queue(app, "default")).get_job_ids()
         failure = Job.fetch(_rq_id(row), connection=get_redis(app)).latest_result()
         assert "job exploded: 水管爆了" in failure.exc_string
-    else:  # embedded: it ran in-process and the outbox row says so
-        assert row.status == "failed"
-        assert "RuntimeError" in row.last_error and "job exploded: 水管爆了" in row.last_error
-    assert _row(db_session, ok).status == "enqueued"
+    assert _row(db_session, ok).status == "done"
     assert runs(db_session, "after-failure") == 1
 
 
@@ -130,7 +128,7 @@ def test_an_unknown_job_name_fails_the_row_not_the_relay(app, db_session, run_jo
     db_session.commit()
     run_jobs()
     assert runs(db_session, "next-to-bad") == 1
-    assert _row(db_session, good).status == "enqueued"
+    assert _row(db_session, good).status == "done"
     if not app.config["REDIS_URL"]:
         assert _row(db_session, bad).status == "failed"
         assert "no_such_job" in _row(db_session, bad).last_error
@@ -165,7 +163,7 @@ def test_a_job_with_a_retry_policy_is_tried_again_until_it_succeeds(app, db_sess
         run_jobs()
     assert runs(db_session, "flaky-ok") == 1
     assert int(get_redis(app).get("test:flaky:flaky-ok")) == 3
-    assert _row(db_session, job).status == "enqueued"
+    assert _row(db_session, job).status == "done"
 
 
 def test_a_job_that_uses_up_its_retries_is_recorded_as_failed(app, db_session, run_jobs):
@@ -204,3 +202,25 @@ def test_a_pass_does_not_spin_on_a_row_it_gave_back(app, db_session):
     assert (_row(db_session, job).status, _row(db_session, job).attempts) == ("pending", 1)
     relay(app)
     assert (_row(db_session, job).status, _row(db_session, job).attempts) == ("pending", 2)
+
+
+def test_a_job_redis_lost_is_handed_over_again(app, db_session, run_jobs, clock):
+    """Redis restarted without persistence: the row still says enqueued, RQ no longer knows the job.
+    After the grace period the reconciler puts the row back, and the job runs once."""
+    from app.core.outbox import LOST_AFTER, reconcile, rq_job_id
+
+    job = enqueue(db_session, "jobs_for_tests.record", "lost-by-redis")
+    db_session.commit()
+    row = _row(db_session, job)
+    if not app.config["REDIS_URL"]:  # embedded: the job ran in-process, nothing to lose
+        assert row.status == "done" and reconcile(app) == 0
+        return
+    assert row.status == "enqueued"
+    conn = get_redis(app)
+    Job.fetch(rq_job_id(row), connection=conn).delete()  # what a Redis restart without AOF does
+    assert reconcile(app) == 0  # not before the grace period: it may just be slow
+    clock.shift(LOST_AFTER + timedelta(minutes=1))
+    assert reconcile(app) == 1
+    assert _row(db_session, job).status == "pending"
+    run_jobs()
+    assert runs(db_session, "lost-by-redis") == 1 and _row(db_session, job).status == "done"

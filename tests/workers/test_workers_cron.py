@@ -80,7 +80,7 @@ def test_the_embedded_ticker_relays_a_delayed_job_once_due(app, db_session):
         SimpleWorker(queues, connection=get_redis(app)).work(burst=True, with_scheduler=True)
     assert runs(db_session, "ticker-later") == 1
     db_session.expire_all()
-    assert db_session.get(OutboxJob, job.id).status == "enqueued"
+    assert db_session.get(OutboxJob, job.id).status == "done"
 
 
 def test_the_ticker_thread_starts_only_in_embedded_mode(app, monkeypatch):
@@ -120,13 +120,14 @@ def test_the_relay_loop_drains_rows_an_outage_left_pending(app, db_session):
     loop.start()
     deadline = time.monotonic() + 5
     status = "pending"
-    while status != "enqueued" and time.monotonic() < deadline:
+    handed_over = "enqueued" if app.config["REDIS_URL"] else "done"  # embedded: the relay ran it too
+    while status != handed_over and time.monotonic() < deadline:
         time.sleep(0.1)
         with Session(db.engine) as s:
             status = s.get(OutboxJob, job_id).status
     loop.stop()
     loop.join(2)
     assert not loop.is_alive()
-    assert status == "enqueued"
+    assert status == handed_over
     _work(app)
     assert runs(db_session, "relay-loop") == 1
