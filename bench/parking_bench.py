@@ -79,11 +79,12 @@ def prepare(db_url: str, redis_url: str) -> dict:
                 db.session.flush()
                 db.session.add(Resident(community_id=community.id, household_id=home.id, name="压测住户",
                                         phone="13800000000", oa_openid="o_bench", wxa_openid="w_bench"))
-        device = parking_ingest.new_device(db.session, community_id=community.id, name="bench")
+        device = parking_ingest.new_device(db.session, community_id=community.id, name="bench",
+                                           seal_key=app.config["SECRET_KEY"])
         db.session.commit()
         from miniprogram_api.tokens import issue_token
 
-        return {"key_id": device.key_id, "secret": device.secret, "codes": [z.code for z in zones],
+        return {"key_id": device.key_id, "secret": device.issued_secret, "codes": [z.code for z in zones],
                 "api_token": issue_token("w_bench")}
 
 

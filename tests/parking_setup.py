@@ -34,7 +34,7 @@ def signed_post(client, device, report: dict | bytes, *, timestamp: int | None =
     body = report if isinstance(report, bytes) else json.dumps(report, ensure_ascii=False).encode()
     ts = str(timestamp if timestamp is not None else int(time.time()))
     headers = {"X-Parking-Device": key_id or device.key_id, "X-Parking-Timestamp": ts,
-               "X-Parking-Signature": sign(secret or device.secret, ts, body)}
+               "X-Parking-Signature": sign(secret or device.issued_secret, ts, body)}
     return client.post(EVENTS, data=body, headers=headers, content_type="application/json")
 
 

@@ -50,7 +50,8 @@ def parking_event():
         conn = get_redis(current_app)
         device = parking_ingest.authenticate(
             db.session, conn, key_id=device_key, timestamp=request.headers.get("X-Parking-Timestamp"),
-            signature=request.headers.get("X-Parking-Signature"), body=body)
+            signature=request.headers.get("X-Parking-Signature"), body=body,
+            seal_key=current_app.config["SECRET_KEY"])
         outcome = parking_ingest.apply_report(db.session, device, read_json())
         db.session.commit()  # before the cache below sees the new counts
     except AppError as err:

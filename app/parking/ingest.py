@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.core.clock import utcnow
 from app.core.errors import AppError, Conflict, Forbidden, Unauthorized, ValidationFailed
+from app.core.sealed import seal, unseal
 from app.parking.models import SPACE_KINDS, OccupancyEvent, ParkingDevice, ParkingSpace, ParkingZone
 from app.parking.parking import record_sample
 
@@ -47,13 +48,16 @@ class Outcome:
     event_id: int | None  # our row's id; None for a duplicate
 
 
-def new_device(session: Session, *, community_id: int, name: str = "", zone_ids: list[int] | None = None
-               ) -> ParkingDevice:
-    """Register a camera system with a fresh key id and secret."""
+def new_device(session: Session, *, community_id: int, seal_key: str, name: str = "",
+               zone_ids: list[int] | None = None) -> ParkingDevice:
+    """Register a camera system with a fresh key id and secret; the secret is stored sealed (seal_key: the
+    service's SECRET_KEY) and handed back once, as device.issued_secret, to show the installer."""
+    issued = secrets.token_hex(32)
     device = ParkingDevice(community_id=community_id, name=name, key_id=f"cam_{secrets.token_hex(6)}",
-                           secret=secrets.token_hex(32), zone_ids=list(zone_ids or []))
+                           secret=seal(issued, seal_key), zone_ids=list(zone_ids or []))
     session.add(device)
     session.flush()
+    device.issued_secret = issued  # not a column: gone once this object is
     return device
 
 
@@ -63,7 +67,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def authenticate(session: Session, conn: redis.Redis | None, *, key_id: str | None, timestamp: str | None,
-                 signature: str | None, body: bytes, now: datetime | None = None,
+                 signature: str | None, body: bytes, seal_key: str, now: datetime | None = None,
                  window: int = TIMESTAMP_WINDOW) -> ParkingDevice:
     """The device that signed this request; refuses unknown keys, bad signatures, old timestamps and replays."""
     if not key_id or not timestamp or not signature:
@@ -71,8 +75,9 @@ def authenticate(session: Session, conn: redis.Redis | None, *, key_id: str | No
     device = session.scalar(select(ParkingDevice).where(ParkingDevice.key_id == key_id[:40]))
     if device is None or not device.active:
         raise Unauthorized("未知的设备", code="unknown_device")
-    expected = sign(device.secret, timestamp, body)
-    if not hmac.compare_digest(expected, signature.strip().lower()):
+    secret = unseal(device.secret, seal_key)
+    expected = sign(secret, timestamp, body) if secret is not None else ""
+    if not secret or not hmac.compare_digest(expected, signature.strip().lower()):
         raise Unauthorized("签名不正确", code="bad_signature")
     try:
         sent = int(timestamp)

@@ -81,6 +81,7 @@ def parking_add_device():
         flash("有区域编号不存在，请核对", "error")
         return redirect(url_for("console.parking_setup"))
     device = parking_ingest.new_device(db.session, community_id=staff.community_id,
+                                       seal_key=current_app.config["SECRET_KEY"],
                                        name=request.form.get("name", "").strip()[:60], zone_ids=zone_ids)
     response = make_response(render_template("parking/device_created.html", device=device))
     response.headers["Cache-Control"] = "no-store"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from app.core.clock import utcnow
 from app.core.db import db
+from app.core.sealed import unseal
 from app.notify.models import Notification
 from app.parking import car_notices, parking
 from app.parking.models import CarNotice
@@ -134,9 +136,11 @@ def test_staff_add_zones_and_an_admin_adds_a_device_whose_secret_is_shown_once(c
     from app.parking.models import ParkingDevice
 
     device = db.session.scalar(select(ParkingDevice))
-    assert device.secret in html and device.zone_ids == [zones["fresh"].id]
+    shown = re.search(r'id="device-secret">([0-9a-f]{64})<', html).group(1)  # shown this once
+    assert unseal(device.secret, app.config["SECRET_KEY"]) == shown and shown not in device.secret
+    assert device.zone_ids == [zones["fresh"].id]
     listing = client.get("/console/parking/setup").get_data(as_text=True)
-    assert device.key_id in listing and device.secret not in listing
+    assert device.key_id in listing and shown not in listing
 
 
 def test_only_admins_add_devices(client, staff_in, zones):

@@ -17,15 +17,17 @@ from app.core.db import db
 from app.core.redis_conn import get_redis
 from app.parking import ingest as parking_ingest
 from app.parking import parking
-from app.parking.models import OccupancyEvent, ParkingZone, ZoneSample
+from app.parking.models import OccupancyEvent, ParkingDevice, ParkingZone, ZoneSample
 
 
 @pytest.fixture
-def site(db_session, make_household):
+def site(app, db_session, make_household):
     b30 = zone_for(db_session, make_household, "30", fixed=10, temporary=5)
     b12 = zone_for(db_session, make_household, "12", fixed=4, temporary=2)
-    camera = parking_ingest.new_device(db_session, community_id=b30.community_id, name="30幢路口", zone_ids=[b30.id])
-    gateway = parking_ingest.new_device(db_session, community_id=b30.community_id, name="总网关")
+    key = app.config["SECRET_KEY"]
+    camera = parking_ingest.new_device(db_session, community_id=b30.community_id, seal_key=key, name="30幢路口",
+                                       zone_ids=[b30.id])
+    gateway = parking_ingest.new_device(db_session, community_id=b30.community_id, seal_key=key, name="总网关")
     db_session.commit()
     return {"b30": b30, "b12": b12, "camera": camera, "gateway": gateway}
 
@@ -86,7 +88,7 @@ def test_a_body_changed_after_signing_is_refused(client, site):
     body = json.dumps(_report("a2", utcnow(), fixed_occupied=1)).encode()
     ts = str(int(time.time()))
     headers = {"X-Parking-Device": camera.key_id, "X-Parking-Timestamp": ts,
-               "X-Parking-Signature": parking_ingest.sign(camera.secret, ts, body)}
+               "X-Parking-Signature": parking_ingest.sign(camera.issued_secret, ts, body)}
     forged = body.replace(b'"fixed_occupied": 1', b'"fixed_occupied": 9')
     response = client.post("/api/v1/parking/events", data=forged, headers=headers, content_type="application/json")
     assert response.status_code == 401 and response.get_json()["error"]["code"] == "bad_signature"
@@ -226,3 +228,16 @@ def test_old_events_are_pruned_and_a_pruned_event_sent_again_changes_nothing(cli
     again = signed_post(client, site["camera"], _report("old", now - timedelta(days=3), fixed_occupied=1),
                         timestamp=int(time.time()) + 1)  # a retry, signed afresh
     assert again.get_json()["status"] == "late" and _zone(b30.id).fixed_occupied == 6
+
+
+def test_device_secrets_are_stored_sealed(app, db_session, site, client):
+    """A copy of the database alone reveals no device secret; the service still verifies signatures."""
+    from app.core.sealed import unseal
+
+    camera = site["camera"]
+    stored = db_session.scalar(select(ParkingDevice.secret).where(ParkingDevice.id == camera.id))
+    assert stored.startswith("sealed:") and camera.issued_secret not in stored
+    assert unseal(stored, app.config["SECRET_KEY"]) == camera.issued_secret
+    assert unseal(stored, "another-secret-key") is None  # sealed under another key: refused, not garbage
+    response = signed_post(client, camera, _report("s1", utcnow(), fixed_occupied=1))
+    assert response.status_code == 200
