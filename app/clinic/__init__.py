@@ -10,19 +10,24 @@ from __future__ import annotations
 from flask import Flask
 
 from app.chat import menu
+from app.community import health_access
 from app.community.demo import add_step as add_seed_step
 from app.community.tags import add_rule
 from app.core import periodic
 from app.core.features import add_templates
+from console.nav import add_nav
 
 
 def init_app(app: Flask) -> None:
-    """Clinic models, chat flows, the doctors' console, API routes, periodic jobs and the demo clinic."""
+    """Clinic models, chat flows, the doctors' console, the health-data access log for admins, API routes,
+    periodic jobs and the demo clinic; and who may read health data, for the features that ask."""
     from app.clinic import api, chat, console, models  # noqa: F401, PLC0415 - flows and routes attach on import
-    from app.clinic.clinic import HEALTH_TAGS  # noqa: PLC0415
+    from app.clinic.clinic import HEALTH_ACCESS, HEALTH_TAGS  # noqa: PLC0415
     from app.clinic.demo import seed_clinic  # noqa: PLC0415
 
     add_rule(HEALTH_TAGS)
+    health_access.set_rule(HEALTH_ACCESS)  # who may read health data, asked by campaign audiences
+    add_nav("console.health_access_log", "健康数据访问记录", ("admin",))
     add_templates(app, __name__)
     periodic.every("app.clinic.jobs.mark_no_shows", "low", interval=600)  # never checked in: no-show
     periodic.every("app.clinic.jobs.top_up_slots", "low", interval=21600)  # 3 weeks of slots from templates

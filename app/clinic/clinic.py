@@ -14,8 +14,11 @@ A reading is classified only once app/clinic/readings.py believes it: the keys i
 each value a finite number within its plausible range (the one table of ranges and units).
 
 Scope: a doctor reads the health data of the residents of households signed to one of their
-family-doctor teams, and of the buildings in their building_scope (when set). Every read and every
-refused attempt is written to health_access_log.
+family-doctor teams, and of the buildings in their building_scope (when set). No other role reads
+health data, admins included (they read the access log instead). Every read and every refused attempt
+is written to health_access_log with the staff member, their IP, their console session and the purpose;
+the clinic registers this rule with app.community.health_access, which other features (campaign
+audiences naming health:red) ask.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import Select, case, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.clinic import readings
 from app.clinic.models import (
@@ -37,6 +40,7 @@ from app.clinic.models import (
     HealthRecord,
     Measurement,
 )
+from app.community import health_access
 from app.community.models import Building, Household, Resident, Staff, Unit
 from app.community.tags import TagRule, refresh_system_tags
 from app.core.clock import utcnow
@@ -98,9 +102,14 @@ def team_ids_for(session: Session, staff: Staff) -> list[int]:
     return list(session.scalars(select(FamilyDoctorMember.team_id).where(FamilyDoctorMember.staff_id == staff.id)))
 
 
+def may_read_health(staff: Staff) -> bool:
+    """Whether this staff member's role may read health data at all: active doctors only."""
+    return staff.role == DOCTOR_ROLE and staff.active
+
+
 def scope_filter(session: Session, staff: Staff):
     """A WHERE clause on Resident: the residents this doctor may see (false for anyone else)."""
-    if staff.role != DOCTOR_ROLE or not staff.active:
+    if not may_read_health(staff):
         return Resident.id.is_(None) & Resident.id.is_not(None)
     teams = team_ids_for(session, staff)
     signed = Resident.household_id.in_(
@@ -127,14 +136,17 @@ def residents_in_scope(session: Session, staff: Staff, *, colour: str | None = N
     return query.order_by(rank, Resident.id)
 
 
-def list_residents(session: Session, staff: Staff, *, colour: str | None = None,
-                   limit: int = 500) -> list[tuple[Resident, HealthRecord | None]]:
+def list_residents(session: Session, staff: Staff, *, colour: str | None = None, limit: int = 500,
+                   purpose: str = "list", ip: str | None = None,
+                   session_ref: str | None = None) -> list[tuple[Resident, HealthRecord | None]]:
     """The doctor's residents for a list page; each one shown is audit-logged as a `list` read."""
     rows = [tuple(row) for row in session.execute(residents_in_scope(session, staff, colour=colour).limit(limit))]
     if rows:
         now = utcnow()
-        session.execute(insert(HealthAccessLog), [{"staff_id": staff.id, "resident_id": r.id, "action": "list",
-                                                   "at": now} for r, _ in rows])
+        session.execute(insert(HealthAccessLog), [
+            {"staff_id": staff.id, "resident_id": r.id, "action": "list", "purpose": purpose, "ip": ip,
+             "session_ref": session_ref, "at": now}
+            for r, _ in rows])
     return rows
 
 
@@ -144,12 +156,17 @@ def in_scope(session: Session, staff: Staff, resident_id: int) -> bool:
         is not None
 
 
-def _log(session: Session, staff: Staff, resident_id: int, action: str) -> None:
-    session.add(HealthAccessLog(staff_id=staff.id, resident_id=resident_id, action=action, at=utcnow()))
+def record_access(session: Session, staff: Staff, *, action: str, purpose: str, ip: str | None = None,
+                  session_ref: str | None = None, resident_id: int | None = None, detail: str = "") -> None:
+    """One row of the health-data access log (a read, a refused attempt, a colour change), flushed."""
+    session.add(HealthAccessLog(staff_id=staff.id, resident_id=resident_id, action=action, purpose=purpose[:30],
+                                ip=(ip or None) and ip[:45], session_ref=(session_ref or None) and session_ref[:64],
+                                detail=(detail or "")[:2000], at=utcnow()))
     session.flush()
 
 
-def open_health_file(session: Session, staff: Staff, resident_id: int) -> Resident:
+def open_health_file(session: Session, staff: Staff, resident_id: int, *, purpose: str = "resident_file",
+                     ip: str | None = None, session_ref: str | None = None) -> Resident:
     """A resident a doctor is about to read: logged as a view, or logged as refused and Forbidden.
 
     The caller commits before re-raising Forbidden, so the refused attempt is kept.
@@ -157,10 +174,11 @@ def open_health_file(session: Session, staff: Staff, resident_id: int) -> Reside
     resident = session.get(Resident, resident_id)
     if resident is None or resident.community_id != staff.community_id:
         raise NotFound("没有找到这位住户", code="resident_not_found")
+    where = {"purpose": purpose, "ip": ip, "session_ref": session_ref, "resident_id": resident_id}
     if not in_scope(session, staff, resident_id):
-        _log(session, staff, resident_id, "refused")
+        record_access(session, staff, action="refused", **where)
         raise Forbidden("这位住户不在您负责的范围内", code="out_of_scope")
-    _log(session, staff, resident_id, "view")
+    record_access(session, staff, action="view", **where)
     return resident
 
 
@@ -232,9 +250,10 @@ def _worst_latest(session: Session, resident_id: int) -> str:
     return worst
 
 
-def set_colour(session: Session, staff: Staff, resident_id: int, colour: str | None, note: str) -> HealthRecord:
+def set_colour(session: Session, staff: Staff, resident_id: int, colour: str | None, note: str, *,
+               ip: str | None = None, session_ref: str | None = None) -> HealthRecord:
     """A doctor sets (or, with colour=None, hands back to the thresholds) a resident's colour, with a note."""
-    open_health_file(session, staff, resident_id)
+    open_health_file(session, staff, resident_id, purpose="colour_change", ip=ip, session_ref=session_ref)
     if colour is not None and colour not in COLOURS:
         raise ValidationFailed("颜色只能是红、黄、绿", code="bad_colour")
     if colour is not None and not (note or "").strip():
@@ -248,7 +267,8 @@ def set_colour(session: Session, staff: Staff, resident_id: int, colour: str | N
     else:
         record.source, record.colour = "doctor", colour
     record.note, record.set_by_id = (note or "").strip()[:1000], staff.id
-    _log(session, staff, resident_id, "colour_override")
+    record_access(session, staff, action="colour_override", purpose="colour_change", ip=ip, session_ref=session_ref,
+                  resident_id=resident_id)  # the colour itself stays out of the log, which admins read
     _refresh_tags(session, resident_id)
     return record
 
@@ -287,7 +307,7 @@ def health_colours(session: Session, resident_ids: list[int]) -> dict[int, str]:
 
 
 HEALTH_TAGS = TagRule(  # health:red|yellow|green, from the clinic's health record (added at init_app)
-    "health", lambda _facts, colour: [colour] if colour else [],
+    health_access.HEALTH_TAG_PREFIX, lambda _facts, colour: [colour] if colour else [],
     lambda v: {"red": "健康红色（重点关注）", "yellow": "健康黄色（加强随访）", "green": "健康绿色"}.get(v, v),
     load=health_colours,
 )
@@ -297,3 +317,41 @@ def _refresh_tags(session: Session, resident_id: int) -> None:
     resident = session.get(Resident, resident_id)
     if resident is not None:
         refresh_system_tags(session, resident)
+
+
+# ---- the access log, read by admins ------------------------------------------------------------
+
+ACCESS_ACTION_LABELS = {"list": "列表", "view": "查看档案", "count": "统计人数", "refused": "被拒绝",
+                        "colour_override": "调整颜色"}
+ACCESS_PURPOSE_LABELS = {
+    "list": "家庭医生名单", "resident_file": "查看健康档案", "colour_change": "调整健康颜色", "booking": "处理预约",
+    "campaign_preview": "群发预览", "campaign_count": "群发人数", "campaign_draft": "保存群发草稿",
+    "campaign_send": "安排群发",
+}
+
+
+def access_log_query(community_id: int, *, staff_id: int | None = None, purpose: str | None = None) -> Select:
+    """The community's health-data access log, newest first, optionally one staff member's or one purpose's.
+
+    The rows say who read whose data, when, from where and why; never what the data was (no colours)."""
+    query = (select(HealthAccessLog).join(Staff, HealthAccessLog.staff_id == Staff.id)
+             .where(Staff.community_id == community_id)
+             .options(joinedload(HealthAccessLog.staff), joinedload(HealthAccessLog.resident)
+                      .joinedload(Resident.household)))
+    if staff_id is not None:
+        query = query.where(HealthAccessLog.staff_id == staff_id)
+    if purpose:
+        query = query.where(HealthAccessLog.purpose == purpose)
+    return query.order_by(HealthAccessLog.id.desc())
+
+
+def access_log_staff(session: Session, community_id: int) -> list[Staff]:
+    """The staff members who appear in the community's access log (for the filter)."""
+    ids = select(HealthAccessLog.staff_id).distinct()
+    return list(session.scalars(select(Staff).where(Staff.community_id == community_id, Staff.id.in_(ids))
+                                .order_by(Staff.name, Staff.id)))
+
+
+HEALTH_ACCESS = health_access.HealthAccessRule(  # who may read health data, for other features (init_app)
+    may_read=may_read_health, scope=scope_filter, record=record_access,
+)

@@ -258,12 +258,25 @@ class KioskDevice(db.Model):
 
 
 class HealthAccessLog(db.Model):
-    """Every staff read of a resident's health data (list, view), colour changes, and every refused attempt."""
+    """Every staff read of health data, colour changes, and every refused attempt, with who, from where,
+    in which console session and for what.
+
+    A read of one resident's file names the resident; a read of an aggregate (how many residents a
+    campaign audience naming health:red selects) has no resident and says what was counted in `detail`.
+    """
 
     __tablename__ = "health_access_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
-    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
-    action: Mapped[str] = mapped_column(String(20))  # list | view | refused | colour_override
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # list | view | count | refused | colour_override
+    # resident_file | list | colour_change | booking | campaign_preview | campaign_count | campaign_draft | ...
+    purpose: Mapped[str] = mapped_column(String(30), default="", server_default="", index=True)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    session_ref: Mapped[str | None] = mapped_column(String(64))  # a hash naming the console sign-in
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    staff: Mapped[Staff] = relationship()
+    resident: Mapped[Resident | None] = relationship()
