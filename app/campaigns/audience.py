@@ -12,6 +12,13 @@ A bare NAME (`building:30`, `health:red`, `has_vehicle`) is the tag of that name
 from birth_year (age = this year - birth_year, as the system age tags count it); a resident
 whose birth year is unknown matches no age comparison. Errors carry the character position.
 The expression compiles to one SELECT over active residents of a community.
+
+Health tags (health:red|yellow|green, in any spelling) are health data. An audience naming one may be
+counted, previewed or sent only by staff who may read health data (the clinic's rule, asked through
+app.community.health_access: doctors), and only when every resident it could select, whatever their
+colour, is within their scope; otherwise Forbidden, and the refused attempt is logged. Its previews
+show the count, never who. Every read of such an audience is logged with staff, IP, session and purpose
+(read_count, read_preview, authorize take those as plain arguments from the view).
 """
 
 from __future__ import annotations
@@ -20,12 +27,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
-from app.community.models import Building, Household, Resident, Tag, Unit, resident_tag
+from app.community import health_access
+from app.community.models import Building, Household, Resident, Staff, Tag, Unit, resident_tag
 from app.core.clock import local_now
-from app.core.errors import ValidationFailed
+from app.core.errors import Forbidden, ValidationFailed
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 50
@@ -272,24 +280,140 @@ def count(session: Session, community_id: int, expr: str | Node, *, year: int | 
     return session.scalar(select(func.count()).select_from(Resident).where(where)) or 0
 
 
-def preview(session: Session, community_id: int, expr: str, *, sample: int = 10,
+def preview(session: Session, community_id: int, expr: str | Node, *, sample: int = 10,
             year: int | None = None) -> dict[str, Any]:
-    """The audience's size and a few residents (name, address, masked phone), without sending anything."""
-    node = parse(expr)
+    """The audience's size and a few residents (name, address, masked phone), without sending anything.
+
+    An audience naming a health tag shows its size only (`sample_withheld`), whoever asks."""
+    node = parse(expr) if isinstance(expr, str) else node_or_raise(expr)
+    withheld = names_health(node) or sample <= 0
     where = audience_filter(community_id, node, year=year)
-    rows = session.execute(
+    rows = [] if withheld else session.execute(
         select(Resident.id, Resident.name, Resident.phone, Building.number, Unit.number, Household.room)
         .outerjoin(Household, Resident.household_id == Household.id)
         .outerjoin(Unit, Household.unit_id == Unit.id)
         .outerjoin(Building, Unit.building_id == Building.id)
-        .where(where).order_by(Resident.id).limit(max(0, min(sample, 50)))
+        .where(where).order_by(Resident.id).limit(min(sample, 50))
     ).all()
     return {
         "expression": render(node),
         "count": count(session, community_id, node, year=year),
+        "sample_withheld": withheld,
         "sample": [
             {"id": rid, "name": name, "phone": (phone[:3] + "****" + phone[-4:]) if len(phone) >= 7 else "****",
              "address": f"{b}幢{u}单元{room}" if b and u and room else ""}
             for rid, name, phone, b, u, room in rows
         ],
     }
+
+
+# ----- health tags: who may use them, and the log of every read -----------------------------
+HEALTH_FORBIDDEN = "按健康标签（health:red 等）筛选住户会用到健康数据，只有家庭医生可以在自己负责的范围内使用"
+OUT_OF_SCOPE = ("筛选条件可能选中您负责范围（签约家庭和负责楼栋）以外的住户；请加上您负责的楼栋，"
+                "如 building:5 AND health:red")
+
+
+def health_tags(node: Node) -> list[str]:
+    """The tag names in a tree that name health data, in any spelling (see health_access.is_health_tag)."""
+    if isinstance(node, HasTag):
+        return [node.name] if health_access.is_health_tag(node.name) else []
+    if isinstance(node, Age):
+        return []
+    if isinstance(node, Not):
+        return health_tags(node.operand)
+    return health_tags(node.left) + health_tags(node.right)
+
+
+def names_health(node: Node) -> bool:
+    """Whether an audience names a health tag anywhere (under NOT too)."""
+    return bool(health_tags(node))
+
+
+def _bounds(node: Node, community_id: int, year: int) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(possible, necessary) without reading health data: a resident the expression could select for some
+    health colour, and one it selects for every colour. Health tags count as unknown: possible but not
+    necessary; so `possible` covers every resident the expression can ever select, whatever the colours."""
+    if isinstance(node, HasTag) and health_access.is_health_tag(node.name):
+        return true(), false()
+    if isinstance(node, HasTag | Age):
+        clause = _compile(node, community_id, year)
+        return clause, clause
+    if isinstance(node, Not):
+        possible, necessary = _bounds(node.operand, community_id, year)
+        return not_(necessary), not_(possible)
+    (lp, ln), (rp, rn) = _bounds(node.left, community_id, year), _bounds(node.right, community_id, year)
+    if isinstance(node, And):
+        return and_(lp, rp), and_(ln, rn)
+    return or_(lp, rp), or_(ln, rn)
+
+
+def reach(community_id: int, expr: str | Node, *, year: int | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on Resident: every active resident the audience could select, whatever anyone's health
+    colour (the audience itself is always within it). Deciding on it never reveals a colour."""
+    node = parse(expr) if isinstance(expr, str) else node_or_raise(expr)
+    possible, _necessary = _bounds(node, community_id, year or local_now().year)
+    return and_(Resident.community_id == community_id, Resident.status == "active", possible)
+
+
+def refusal(session: Session, staff: Staff | None, expr: str | Node, *, within_scope: bool = False,
+            year: int | None = None) -> Forbidden | None:
+    """Why this staff member may not count, preview or send this audience, or None when they may.
+
+    An audience naming a health tag needs a role that may read health data, and everyone it could select
+    within that staff member's scope; `within_scope` asks the scope of any audience (for doctors, who reach
+    the preview but are no senders)."""
+    node = parse(expr) if isinstance(expr, str) else node_or_raise(expr)
+    health = names_health(node)
+    if not health and not within_scope:
+        return None
+    if staff is None or (health and not health_access.may_read(staff)):
+        return Forbidden(HEALTH_FORBIDDEN, code="health_audience_forbidden")
+    outside = select(Resident.id).where(reach(staff.community_id, node, year=year),
+                                        not_(health_access.scope(session, staff))).limit(1)
+    if session.scalar(outside) is not None:
+        return Forbidden(OUT_OF_SCOPE, code="audience_out_of_scope")
+    return None
+
+
+def authorize(session: Session, staff: Staff | None, expr: str | Node, *, purpose: str, ip: str | None = None,
+              session_ref: str | None = None, within_scope: bool = False, year: int | None = None) -> Node:
+    """The parsed audience, once this staff member may use it (see refusal); otherwise the refused attempt
+    at a health audience is logged and Forbidden raised (the caller commits before re-raising, so it stays)."""
+    node = parse(expr) if isinstance(expr, str) else node_or_raise(expr)
+    refused = refusal(session, staff, node, within_scope=within_scope, year=year)
+    if refused is not None:
+        if staff is not None and names_health(node):
+            health_access.record(session, staff, action="refused", purpose=purpose, ip=ip, session_ref=session_ref,
+                                 detail=render(node))
+        raise refused
+    return node
+
+
+def log_read(session: Session, staff: Staff, node: Node, *, purpose: str, ip: str | None = None,
+             session_ref: str | None = None) -> None:
+    """Log a read of an audience naming a health tag (nothing for other audiences): what was asked, not
+    what it found."""
+    if names_health(node):
+        health_access.record(session, staff, action="count", purpose=purpose, ip=ip, session_ref=session_ref,
+                             detail=render(node))
+
+
+def read_count(session: Session, staff: Staff, expr: str | Node, *, purpose: str, ip: str | None = None,
+               session_ref: str | None = None, within_scope: bool = False, year: int | None = None) -> int:
+    """count() for a staff member: authorized, and logged when the audience names a health tag."""
+    node = authorize(session, staff, expr, purpose=purpose, ip=ip, session_ref=session_ref,
+                     within_scope=within_scope, year=year)
+    size = count(session, staff.community_id, node, year=year)
+    log_read(session, staff, node, purpose=purpose, ip=ip, session_ref=session_ref)
+    return size
+
+
+def read_preview(session: Session, staff: Staff, expr: str | Node, *, ip: str | None = None,
+                 session_ref: str | None = None, sample: int = 10, within_scope: bool = False,
+                 purpose: str = "campaign_preview", year: int | None = None) -> dict[str, Any]:
+    """preview() for a staff member: authorized, count only for health audiences, and logged."""
+    node = authorize(session, staff, expr, purpose=purpose, ip=ip, session_ref=session_ref,
+                     within_scope=within_scope, year=year)
+    result = preview(session, staff.community_id, node, sample=sample, year=year)
+    log_read(session, staff, node, purpose=purpose, ip=ip, session_ref=session_ref)
+    return result

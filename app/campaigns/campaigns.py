@@ -2,6 +2,10 @@
 
 Scheduling writes an outbox row (run_at = the chosen time) for app.campaigns.jobs.start_campaign,
 which reads the audience in pages and fans out batch jobs; progress is counted from the deliveries.
+
+An audience naming a health tag is saved and scheduled only for a staff member who may use it
+(audience.authorize: a doctor, within their scope); saving and scheduling it are logged as reads of
+health data (campaign_draft, campaign_send), with the IP and session the view hands in.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.campaigns import audience
 from app.campaigns.models import Campaign, Delivery
+from app.community.models import Staff
 from app.core.clock import to_local, utcnow
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.outbox import enqueue
@@ -71,12 +76,30 @@ def _check(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _health_check(session: Session, community_id: int, expr: str, staff_id: int | None, *, purpose: str,
+                  ip: str | None, session_ref: str | None) -> None:
+    """An audience naming a health tag needs a staff member who may use it (Forbidden, logged, otherwise);
+    its use is logged as a read of health data. Other audiences pass untouched."""
+    node = audience.parse(expr)
+    if not audience.names_health(node):
+        return
+    staff = session.get(Staff, staff_id) if staff_id is not None else None
+    if staff is not None and staff.community_id != community_id:
+        staff = None
+    audience.authorize(session, staff, node, purpose=purpose, ip=ip, session_ref=session_ref)
+    audience.log_read(session, staff, node, purpose=purpose, ip=ip, session_ref=session_ref)
+
+
 def create_draft(session: Session, community_id: int, *, title: str, body: str, audience_expr: str,
                  category: str = "activities", template: str = "notice", link: str | None = None,
-                 urgent: bool = False, staff_id: int | None = None) -> Campaign:
-    """A new draft campaign, its fields checked (the audience expression must parse)."""
+                 urgent: bool = False, staff_id: int | None = None, ip: str | None = None,
+                 session_ref: str | None = None) -> Campaign:
+    """A new draft campaign, its fields checked (the audience expression must parse; one naming a health tag
+    only for a staff member who may use it)."""
     fields = _check({"title": title, "body": body, "audience": audience_expr, "category": category,
                      "template": template, "link": link, "urgent": urgent})
+    _health_check(session, community_id, fields["audience"], staff_id, purpose="campaign_draft", ip=ip,
+                  session_ref=session_ref)
     campaign = Campaign(community_id=community_id, created_by=staff_id, status="draft", total=0,
                         fanout_done=False, **fields)
     session.add(campaign)
@@ -92,22 +115,30 @@ def get(session: Session, community_id: int, campaign_id: int) -> Campaign:
     return campaign
 
 
-def update_draft(session: Session, community_id: int, campaign_id: int, **changes: Any) -> Campaign:
-    """Change a draft's fields (only drafts can change)."""
+def update_draft(session: Session, community_id: int, campaign_id: int, *, staff_id: int | None = None,
+                 ip: str | None = None, session_ref: str | None = None, **changes: Any) -> Campaign:
+    """Change a draft's fields (only drafts can change; a health audience only by one who may use it)."""
     campaign = get(session, community_id, campaign_id)
     if campaign.status != "draft":
         raise Conflict("只有草稿可以修改", code="campaign_not_draft")
     if "audience_expr" in changes:
         changes["audience"] = changes.pop("audience_expr")
-    for key, value in _check({k: v for k, v in changes.items() if k in EDITABLE}).items():
+    checked = _check({k: v for k, v in changes.items() if k in EDITABLE})
+    if "audience" in checked:
+        _health_check(session, community_id, checked["audience"], staff_id, purpose="campaign_draft", ip=ip,
+                      session_ref=session_ref)
+    for key, value in checked.items():
         setattr(campaign, key, value)
     session.flush()
     return campaign
 
 
 def schedule(session: Session, community_id: int, campaign_id: int, *, at: datetime | None = None,
-             now: datetime | None = None) -> Campaign:
-    """Schedule a draft to start at `at` (naive UTC; None = now); quiet hours refuse non-urgent times."""
+             now: datetime | None = None, staff_id: int | None = None, ip: str | None = None,
+             session_ref: str | None = None) -> Campaign:
+    """Schedule a draft to start at `at` (naive UTC; None = now); quiet hours refuse non-urgent times.
+
+    A draft whose audience names a health tag is scheduled only by a staff member who may use it."""
     now = now or utcnow()
     campaign = get(session, community_id, campaign_id)
     if campaign.status != "draft":
@@ -118,7 +149,8 @@ def schedule(session: Session, community_id: int, campaign_id: int, *, at: datet
     if defer_for_quiet_hours(at, urgent=campaign.urgent) is not None:
         raise ValidationFailed("22:00–07:00 为免打扰时段，非紧急群发请安排在 7:00 至 22:00 之间",
                                code="schedule_in_quiet_hours", details={"local_time": to_local(at).isoformat()})
-    audience.parse(campaign.audience)
+    _health_check(session, community_id, campaign.audience, staff_id, purpose="campaign_send", ip=ip,
+                  session_ref=session_ref)
     taken = session.execute(
         update(Campaign).where(Campaign.id == campaign.id, Campaign.status == "draft")
         .values(status="scheduled", scheduled_at=at).execution_options(synchronize_session=False)
