@@ -108,20 +108,23 @@ def login():
     if not username or not password:
         return _login_page("请输入用户名和密码", 400, username, next_url)
     app, ip = current_app._get_current_object(), request.remote_addr or "unknown"
-    ratelimit.check_allowed(app, username, ip)
+    attempt = ratelimit.count_attempt(app, db.session, username, ip)  # RateLimited past a limit
+    db.session.commit()  # counted before the password is checked (while Redis is down, in the database)
     try:
         staff = authenticate(db.session, username, password)
     except Unauthorized as err:
-        failures = ratelimit.record_failure(app, username, ip)
-        left = ratelimit.MAX_FAILURES - failures
+        left = attempt.left
         if left <= 0:
             hint = f"（失败次数已达上限，请 {ratelimit.WINDOW_SECONDS // 60} 分钟后再试）"
         else:
-            hint = f"（还可尝试 {left} 次）" if failures else ""
+            hint = f"（还可尝试 {left} 次）"
         return _login_page(err.message + hint, 401, username, next_url)
     except Forbidden as err:
+        ratelimit.forgive(app, db.session, attempt)  # the password was right
+        db.session.commit()
         return _login_page(err.message, 403, username, next_url)
-    ratelimit.clear_failures(app, username, ip)
+    ratelimit.forgive(app, db.session, attempt)
+    db.session.commit()
     session.clear()  # nothing from before the login survives it
     session[SESSION_STAFF] = staff.id
     session[SESSION_VERSION] = staff.session_version

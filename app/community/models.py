@@ -1,5 +1,6 @@
 """Where people live and who they are: community, building, unit, household (a room), residents,
-staff, and the tags residents carry (system: kept current; interest: chosen; manual: staff)."""
+staff, and the tags residents carry (system: kept current; interest: chosen; manual: staff); and the
+staff's login counters for when Redis is down."""
 
 from __future__ import annotations
 
@@ -143,3 +144,15 @@ class Staff(db.Model):
     def covers_building(self, number: str) -> bool:
         """Whether this staff member's scope includes a building."""
         return not self.building_scope or number in self.building_scope
+
+
+class LoginThrottle(db.Model):
+    """Console login attempts in a window, counted here only while Redis (where they normally are) is down.
+
+    One row per counter: a username at an address, or an address. The key is a hash, never the username."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    window_ends_at: Mapped[datetime]
