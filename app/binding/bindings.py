@@ -123,16 +123,22 @@ def _complete(session: Session, binding: Binding) -> Resident:
 
 
 def _pending_for(session: Session, channel: str, openid: str) -> Binding | None:
+    """The open binding, locked until commit and read as committed (another attempt may have just counted)."""
     return session.scalar(
         select(Binding)
         .where(Binding.channel == channel, Binding.openid == openid, Binding.status == "pending",
                Binding.expires_at > utcnow())
-        .order_by(Binding.id.desc())
+        .order_by(Binding.id.desc()).limit(1)
+        .with_for_update().execution_options(populate_existing=True)
     )
 
 
 def confirm_binding(session: Session, *, channel: str, openid: str, code: str) -> Resident:
-    """Confirm the open binding with the 6-digit code staff gave the resident."""
+    """Confirm the open binding with the 6-digit code staff gave the resident.
+
+    Attempts are counted on the locked binding row: parallel tries wait their turn and each sees the
+    count the previous one committed, so at most MAX_CODE_ATTEMPTS codes are ever compared. The caller
+    commits a refused try too (the count must add up)."""
     binding = _pending_for(session, channel, openid)
     if binding is None:
         raise NotFound("没有待确认的绑定申请，请先发送房号和手机号", code="no_pending_binding")

@@ -4,6 +4,9 @@ No overbooking: a seat is taken by one conditional UPDATE (`booked < capacity [-
 PostgreSQL re-checks on the locked row when requests race, and a CHECK keeps booked <= capacity.
 No double booking: a partial unique index allows one active booking per (slot, resident).
 Both run inside a savepoint, so a refused request leaves the caller's transaction usable.
+No more than a service's active-bookings limit, and no clashing times, even when one resident's requests
+race: a booking first locks the resident's row (FOR NO KEY UPDATE, held to commit), so the next request of
+the same resident waits and then counts the bookings the first one committed.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ def create_booking(session: Session, resident: Resident, slot_id: int, *, now: d
                                code="too_late")
     if slot.starts_at > latest:
         raise ValidationFailed(f"最多只能预约{service.horizon_days}天内的时段", code="too_far")
+    _lock_bookings_of(session, resident)
     mine = [b for b in active_bookings(session, resident, now=now) if replacing is None or b.id != replacing.id]
     if any(b.slot_id == slot.id for b in mine):
         raise AlreadyBooked()
@@ -97,6 +101,14 @@ def create_booking(session: Session, resident: Resident, slot_id: int, *, now: d
         enqueue(session, TEAM_ALERT_JOB, booking.id, queue="high")
     session.flush()
     return booking
+
+
+def _lock_bookings_of(session: Session, resident: Resident) -> None:
+    """Take the resident's booking turn until commit: their other bookings wait, everyone else's go on.
+
+    NO KEY UPDATE rather than UPDATE, so rows that merely point at the resident (messages, tickets) are
+    not held up. SQLite has no row locks; it runs one writer at a time."""
+    session.execute(select(Resident.id).where(Resident.id == resident.id).with_for_update(key_share=True)).all()
 
 
 def _schedule_reminders(session: Session, booking: Booking, now: datetime) -> None:
