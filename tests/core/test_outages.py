@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
+import config as settings
 from app import create_app
-from config import TestConfig
 from miniprogram_api.tokens import issue_token
 
 
@@ -19,7 +19,7 @@ def _closed_port() -> int:
 
 @pytest.fixture
 def app_without_database(fake_wechat):
-    config = TestConfig(database_url=f"postgresql://postgres@127.0.0.1:{_closed_port()}/test")
+    config = settings.TestConfig(database_url=f"postgresql://postgres@127.0.0.1:{_closed_port()}/test")
     config.WECHAT_API_BASE_URL = fake_wechat.base_url
     config.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 2}}
     return create_app(config)
