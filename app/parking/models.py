@@ -71,7 +71,7 @@ class ParkingDevice(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     key_id: Mapped[str] = mapped_column(String(40), unique=True)  # sent in X-Parking-Device
-    secret: Mapped[str] = mapped_column(String(128))  # the HMAC key (the device holds the same)
+    secret: Mapped[str] = mapped_column(String(255))  # the HMAC key, sealed (app.core.sealed)
     name: Mapped[str] = mapped_column(String(60), default="")
     zone_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # zones it may report; empty = all
     active: Mapped[bool] = mapped_column(default=True)
