@@ -92,8 +92,10 @@ def _register_errors(app: Flask) -> None:
         return jsonify(down.to_dict()), 503, {"Retry-After": str(down.retry_after)}
 
     @app.errorhandler(405)
-    def _bad_method(_err):
-        return jsonify(AppError("不支持这种请求方式", code="method_not_allowed").to_dict()), 405
+    def _bad_method(err):
+        allow = dict(err.get_headers()).get("Allow") if isinstance(err, HTTPException) else None
+        headers = {"Allow": allow} if allow else {}
+        return jsonify(AppError("不支持这种请求方式", code="method_not_allowed").to_dict()), 405, headers
 
 
 def _guard_unmigrated(app: Flask) -> None:

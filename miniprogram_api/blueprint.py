@@ -44,7 +44,11 @@ def _http_error(err: HTTPException):
     code, message = _HTTP_MESSAGES.get(err.code or 500, ("error", "请求有误，请稍后再试"))
     err_obj = AppError(message, code=code)
     err_obj.status = err.code or 500
-    return _render(err_obj)
+    response = _render(err_obj)
+    allow = dict(err.get_headers()).get("Allow")
+    if allow:  # a 405 names the methods the address does take (RFC 9110)
+        response.headers["Allow"] = allow
+    return response
 
 
 @bp.errorhandler(Exception)

@@ -98,7 +98,7 @@ def _check_text(value: Any, field: str | None = None) -> None:
 
 def read_json() -> dict:
     """The request's JSON object; 400 when it is not strict JSON (NaN and Infinity included) or not an
-    object, 422 when a text holds a control character."""
+    object. validate() then refuses control characters in the fields a route declares (422)."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
@@ -108,7 +108,6 @@ def read_json() -> dict:
         raise BadRequest("请求内容不是有效的 JSON", code="malformed_json") from exc
     if not isinstance(data, dict):
         raise BadRequest("请求内容应为 JSON 对象", code="malformed_json")
-    _check_text(data)
     return data
 
 
@@ -123,12 +122,16 @@ def validate(schema: dict, data: dict) -> dict:
     for name, spec in props.items():
         value = data.get(name)
         if value is None:
+            if name in data and not spec.get("nullable"):  # sent as null: not the declared type
+                raise ValidationFailed(f"{spec.get('title', name)}格式不对", code="invalid_field",
+                                       details={"field": name})
             continue
         types = spec.get("type", "string")
         allowed = tuple(_TYPES[t] for t in (types if isinstance(types, list) else [types]))
         if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             raise ValidationFailed(f"{spec.get('title', name)}格式不对", code="invalid_field",
                                    details={"field": name})
+        _check_text(value, name)  # one policy for control characters, in every declared field
         if isinstance(value, str):
             value = value.strip()
             if len(value) > spec.get("maxLength", 200):
@@ -139,6 +142,26 @@ def validate(schema: dict, data: dict) -> dict:
 
 
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"  # what _CONTROL refuses
+
+
+def documented_request(schema: dict) -> dict:
+    """A request schema as documented: what validate() and read_json() enforce beyond the declared
+    types, said in the schema too (a required text is not empty, no text holds a control character)."""
+    required = set(schema.get("required", []))
+    props = {}
+    for name, spec in schema.get("properties", {}).items():
+        spec = dict(spec)
+        types = spec.get("type", "string")
+        if "string" in (types if isinstance(types, list) else [types]):
+            spec.setdefault("pattern", TEXT_PATTERN)
+            spec.setdefault("maxLength", 200)
+            if name in required:
+                spec.setdefault("minLength", 1)
+        props[name] = spec
+    return {**schema, "properties": props}
 
 
 def _operation(doc: RouteDoc | None, path_params: list[str]) -> dict:
@@ -153,7 +176,7 @@ def _operation(doc: RouteDoc | None, path_params: list[str]) -> dict:
         op["security"] = [{"bearerAuth": []}]
     if doc.request is not None:
         op["requestBody"] = {"required": bool(doc.request.get("required")),
-                             "content": {"application/json": {"schema": doc.request}}}
+                             "content": {"application/json": {"schema": documented_request(doc.request)}}}
     responses: dict[str, Any] = {}
     for status, schema in doc.responses.items():
         body = {"description": schema.get("description", "成功")}

@@ -98,3 +98,21 @@ def test_json_constants_control_characters_and_deep_nesting_are_4xx(client, logi
     fine = client.post("/api/v1/tickets", json={"kind": "repair", "description": "水管漏水\n很急", "at_home": True},
                        headers=headers)
     assert fine.status_code == 201
+
+
+def test_a_405_names_the_allowed_methods_and_null_is_not_a_value(client, login, make_resident, db_session):
+    make_resident("3", "2", "1201", name="王阿姨", wxa_openid="wxa_wang")
+    db_session.commit()
+    headers = login("wang")
+    wrong = client.delete("/api/v1/tickets", headers=headers)
+    assert wrong.status_code == 405 and "POST" in wrong.headers["Allow"]
+    null = client.put("/api/v1/me/notification-preferences", json={"muted": [], "quiet_hours": None}, headers=headers)
+    assert null.status_code == 422 and null.get_json()["error"]["details"] == {"field": "quiet_hours"}
+
+
+def test_the_document_says_what_validation_enforces(client):
+    """Required texts are not empty and no text holds a control character, in the schema as in the check."""
+    body = client.get("/api/v1/openapi.json").get_json()
+    schema = body["paths"]["/api/v1/tickets"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    description = schema["properties"]["description"]
+    assert description["minLength"] == 1 and description["pattern"].startswith("^[^\\u0000")
