@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from clinic_world import build_clinic
+from plugins.browser import replaced
 from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException as NodeGone  # "does not belong to the document"
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -38,7 +40,7 @@ def test_doctor_reads_their_residents_sets_a_colour_and_checks_one_in(
     db_session.commit()
     db_session.close()
     # a POST's redirect can replace the page between finding an element and reading it
-    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException, NodeGone))
 
     browser.get(f"{live_server}/console/clinic")
     wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
@@ -59,13 +61,13 @@ def test_doctor_reads_their_residents_sets_a_colour_and_checks_one_in(
     browser.find_element(By.ID, "colour-note").send_keys("体重偏轻，三个月后复查")
     form = browser.find_element(By.ID, "colour-form")
     browser.find_element(By.ID, "colour-save").click()
-    wait.until(ec.staleness_of(form))  # the post redirected to a fresh page
+    wait.until(replaced(form))  # the post redirected to a fresh page
     wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-success"), "健康颜色已更新"))
     assert "黄色" in browser.find_element(By.ID, "health-colour").text
     assert "三个月后复查" in browser.find_element(By.ID, "health-colour").text
     row = browser.find_element(By.ID, f"booking-{ids['booking']}")
     row.find_element(By.CLASS_NAME, "check-in").click()
-    wait.until(ec.staleness_of(row))
+    wait.until(replaced(row))
     wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-success"), "已签到"))
     assert "已签到" in browser.find_element(By.ID, f"booking-{ids['booking']}").text
 

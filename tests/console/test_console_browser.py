@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException as NodeGone  # "does not belong to the document"
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -29,7 +30,7 @@ def test_staff_logs_in_and_approves_a_binding(browser, live_server, db_session, 
     db_session.commit()
     db_session.close()  # the live server's requests use their own sessions: hold no transaction open
     # a POST's redirect can replace the page between finding an element and reading it
-    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException, NodeGone))
 
     browser.get(f"{live_server}/console/bindings")
     wait.until(ec.presence_of_element_located((By.ID, "login-submit")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException as NodeGone  # "does not belong to the document"
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -23,7 +24,7 @@ def test_staff_claims_replies_and_resolves(browser, live_server, db_session, mak
     db_session.commit()
     db_session.close()
     # a POST's redirect can replace the page between finding an element and reading it
-    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException, NodeGone))
 
     browser.get(f"{live_server}/console/escalations")
     wait.until(ec.presence_of_element_located((By.ID, "login-submit")))

@@ -55,3 +55,23 @@ def browser(tmp_path):
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+
+
+def replaced(element):
+    """A wait condition: the element's page was replaced (a POST redirected). Chromium reports a node
+    from a replaced document either as a stale element or as "Node with given id does not belong to
+    the document"; both mean the same here."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def check(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    return check

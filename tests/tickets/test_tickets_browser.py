@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException as NodeGone  # "does not belong to the document"
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -26,7 +27,7 @@ def test_staff_accept_assign_and_resolve_and_the_resident_hears_each_step(
     run_jobs()  # the new-ticket staff alert
     db_session.close()
     # a POST's redirect can replace the page between finding an element and reading it
-    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException, NodeGone))
 
     browser.get(f"{live_server}/console/tickets")
     wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
