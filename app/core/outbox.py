@@ -312,11 +312,21 @@ def pending_count(session: Session) -> int:
 
 
 def install_after_commit_relay(app: Flask) -> None:
-    """After any commit that wrote outbox rows, relay them (best effort)."""
+    """After any commit that wrote outbox rows, relay them (best effort).
+
+    The relay runs once the committed transaction has ended and given its connection back to the
+    pool (after_transaction_end), not inside after_commit, when the request still holds it: a burst
+    of requests each holding one connection while waiting for a second used to drain the pool, and
+    requests that had committed answered 500 after a 30-second wait."""
 
     @event.listens_for(db.session, "after_commit")
-    def _relay_after_commit(session: Session) -> None:
-        if not session.info.pop("outbox_dirty", False):
+    def _mark_relay_due(session: Session) -> None:
+        if session.info.pop("outbox_dirty", False):
+            session.info["relay_due"] = True
+
+    @event.listens_for(db.session, "after_transaction_end")
+    def _relay_when_released(session: Session, transaction) -> None:
+        if transaction.parent is not None or not session.info.pop("relay_due", False):
             return
         if has_app_context():
             relay(current_app._get_current_object())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, timedelta
 
+import pytest
 from jobs_for_tests import redis_down, runs
 from rq import Retry, SimpleWorker
 from rq.job import Job
@@ -224,3 +225,34 @@ def test_a_job_redis_lost_is_handed_over_again(app, db_session, run_jobs, clock)
     assert _row(db_session, job).status == "pending"
     run_jobs()
     assert runs(db_session, "lost-by-redis") == 1 and _row(db_session, job).status == "done"
+
+
+@pytest.mark.postgres
+def test_the_relay_after_a_commit_needs_no_second_connection(app, db_session):
+    """The request's connection is back in the pool before the relay takes one: never two at once."""
+    from sqlalchemy import event as sa_event
+
+    from app.core.db import db
+
+    out, most = [0], [0]
+
+    def checkout(*_args):
+        out[0] += 1
+        most[0] = max(most[0], out[0])
+
+    def checkin(*_args):
+        out[0] -= 1
+
+    db_session.rollback()
+    db_session.close()  # start from a session holding no connection
+    sa_event.listen(db.engine, "checkout", checkout)
+    sa_event.listen(db.engine, "checkin", checkin)
+    try:
+        enqueue(db_session, "jobs_for_tests.record", "one-connection")
+        db_session.commit()  # writes the row, then the relay claims and hands it over
+    finally:
+        sa_event.remove(db.engine, "checkout", checkout)
+        sa_event.remove(db.engine, "checkin", checkin)
+    db_session.expire_all()
+    assert db_session.scalars(select(OutboxJob)).one().status == "enqueued"  # handed to RQ by the relay
+    assert most[0] == 1
