@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 500  # longer messages are cut before parsing: nobody writes a 2,000-character repair
 BIND_WORDS = frozenset({"绑定", "认证", "绑定房号", "绑定房屋", "房号绑定", "我要绑定", "身份认证", "住户认证"})
-CANCEL_WORDS = frozenset({"取消", "退出", "算了", "不绑了", "取消绑定"})
+CANCEL_WORDS = frozenset({"取消", "退出", "算了", "不绑了", "取消绑定"})  # the binding dialog's own
 _CODE = re.compile(r"^\s*(\d{6})\s*$")
 
 BIND_HINT = "还没有绑定房号？发送“绑定”，按提示填写房号和手机号即可。"

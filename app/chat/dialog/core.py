@@ -21,6 +21,7 @@ from app.chat.conversations import set_dialog
 from app.chat.env import ChatEnv
 from app.chat.models import Conversation
 from app.community.models import Resident
+from app.core.words import CANCEL_WORDS, HUMAN_WORDS, NO_WORDS, YES_WORDS  # noqa: F401 - the dialog's words
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +33,6 @@ SWITCH_CONFIDENCE = 0.85  # a different flow's request this sure interrupts an o
 # answers to the flow's own question stay below it (地下停车场B区 reads as parking_query at 0.70)
 ASIDE_CONFIDENCE = 0.75
 PENDING_HINT = "（您刚才的事还没办完：接着回复即可，或回复“取消”放弃。）"
-CANCEL_WORDS = frozenset({"取消", "算了", "退出", "不要了", "不报了", "不用了", "不弄了", "撤销"})
-YES_WORDS = frozenset({"确认", "确定", "是", "是的", "对", "对的", "好", "好的", "可以", "提交", "确认提交", "嗯",
-                       "嗯嗯", "没错", "没问题", "行", "ok", "yes", "y", "1"})
-NO_WORDS = frozenset({"不", "不对", "不是", "错了", "否", "不行", "no", "n"})
-HUMAN_WORDS = frozenset({"转人工", "人工", "人工客服", "找人工"})
 OFFER_PERSON = ("抱歉，我还是没弄明白。这次登记先结束了：您可以回复“转人工”，由物业工作人员帮您处理；"
                 "也可以重新描述一下问题。")
 CANCELLED = "好的，已取消，这次没有提交任何内容。有需要随时告诉我。"
