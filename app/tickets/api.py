@@ -11,11 +11,12 @@ from app.binding.me_api import current_resident
 from app.core.clock import utcnow
 from app.core.db import db
 from app.core.errors import NotFound, ValidationFailed
+from app.core.timeline import resident_actor
 from app.core.uploads import save_photo, send_photo
-from app.tickets import serialise, tickets
+from app.tickets import records, serialise, tickets
 from app.tickets.models import COMPLAINT_CATEGORIES, OUTCOMES, REPAIR_CATEGORIES, STATUSES, Ticket, TicketPhoto
+from app.tickets.records import Location
 from app.tickets.sla import sla_policy
-from app.tickets.tickets import Location, resident_actor
 from miniprogram_api.openapi import api_route, json_body
 from miniprogram_api.schemas import COMPONENTS, ERROR_RESPONSES, ref
 
@@ -102,7 +103,7 @@ def create_ticket():
     photos = [{"url": u} for u in (body.get("photos") or []) if isinstance(u, str) and u.startswith(PHOTO_PREFIX)]
     ticket = tickets.create_ticket(db.session, resident=resident, kind=body["kind"], category=body.get("category"),
                                    description=body["description"], location=location, source=CHANNEL,
-                                   photos=photos[:tickets.MAX_PHOTOS], sla=sla_policy(current_app.config))
+                                   photos=photos[:records.MAX_PHOTOS], sla=sla_policy(current_app.config))
     out = serialise.for_resident(db.session, ticket, resident, utcnow())
     return jsonify(out), 201
 
@@ -133,8 +134,8 @@ def upload_photo(ticket_id: int):
     """Upload a photo (multipart field `file`: JPEG, PNG or WebP up to 5 MB) to an open ticket."""
     resident = current_resident()
     ticket = tickets.ticket_to_act_on(db.session, ticket_id, resident)  # followers only read
-    if len(ticket.photos) >= tickets.MAX_PHOTOS:
-        raise ValidationFailed(f"每张单子最多 {tickets.MAX_PHOTOS} 张照片", code="too_many_photos")
+    if len(ticket.photos) >= records.MAX_PHOTOS:
+        raise ValidationFailed(f"每张单子最多 {records.MAX_PHOTOS} 张照片", code="too_many_photos")
     name = save_photo(request.files.get("file"), _photo_dir(), str(ticket.id))
     tickets.add_photo(db.session, ticket, url=PHOTO_PREFIX + name, actor=resident_actor(resident))
     out = serialise.for_resident(db.session, ticket, resident, utcnow())
@@ -164,7 +165,7 @@ def rate_ticket(ticket_id: int):
     body, resident = json_body(), current_resident()
     tickets.rate(db.session, ticket_id, resident, overall=body["overall"], speed=body["speed"],
                  attitude=body["attitude"], comment=body.get("comment") or "")
-    out = serialise.for_resident(db.session, tickets.get_ticket(db.session, ticket_id), resident, utcnow())
+    out = serialise.for_resident(db.session, records.get_ticket(db.session, ticket_id), resident, utcnow())
     return jsonify(out)
 
 

@@ -25,8 +25,8 @@ from app.core.clock import to_local
 from app.core.words import is_urgent, names_a_wish
 from app.tickets import tickets
 from app.tickets.models import OPEN_STATUSES, Ticket
+from app.tickets.records import CATEGORY_LABELS, KIND_LABELS, STATUS_LABELS, Location
 from app.tickets.sla import sla_policy
-from app.tickets.tickets import CATEGORY_LABELS, KIND_LABELS, STATUS_LABELS, Location
 
 HOME_WORDS = ("我家", "家里", "家中", "自家", "我们家", "屋里", "室内", "厨房", "卫生间", "厕所", "浴室", "阳台",
               "卧室", "客厅", "房间", "马桶", "家门")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.community.models import Building, Resident
 from app.core.clock import to_local, utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.core.timeline import SYSTEM, Actor, resident_actor, staff_actor  # noqa: F401 - part of this API
+from app.core.timeline import resident_actor
 from app.core.words import is_urgent
 from app.tickets.dispatch import alert_staff
 from app.tickets.models import (
@@ -25,22 +25,13 @@ from app.tickets.models import (
     TicketFollower,
     TicketRating,
 )
-from app.tickets.records import (  # noqa: F401 - part of this module's API
+from app.tickets.records import (
     CANCELLABLE,
-    CATEGORY_LABELS,
-    KIND_LABELS,
     MAX_NOTE,
-    MAX_PHOTOS,
-    OUTCOME_LABELS,
     REOPEN_WINDOW,
-    STATUS_LABELS,
     Location,
     add_photo,
-    can_reopen,
     check_category,
-    describe,
-    get_ticket,
-    inform,
     move,
     record_event,
 )
