@@ -53,7 +53,7 @@ def job(func: Callable[..., Any]) -> Callable[..., Any]:
                 return result
             except Exception as exc:
                 db.session.rollback()
-                if row_id is not None and not (current is not None and current.retries_left):
+                if row_id is not None and not current.retries_left:  # a row id means an RQ job
                     mark_failed(row_id, f"{type(exc).__name__}: {exc}")
                     log.error("job %s (%s) failed for good: %s", current.id, func.__name__, exc)
                 raise
