@@ -1,7 +1,8 @@
 """parking: zones and their live counts from cameras and gateways, answers to 还有车位吗, messages
-to a car's owner by plate (挪车), the staff's zone pages and device setup.
+to a car's owner by plate (挪车), plates claimed by more than one household (disputes, settled by staff),
+the staff's zone pages and device setup.
 
-Public surface: parking (availability), ingest (record_report), car_notices, models (ParkingZone).
+Public surface: parking (availability), ingest (record_report), car_notices, disputes, models (ParkingZone).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Vehicles registered to households, and car notices: a message to a plate's owner (挪车, 车灯未关, 车窗未关,
 free text) that never shows either side who the other is; rate-limited per sender and per plate; an unknown
-plate goes to staff; the owner answers 已处理 and the sender is told."""
+or disputed plate (claimed by two households, see disputes) goes to staff; the owner answers 已处理 and the
+sender is told."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from app.community.models import Resident, Staff
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from app.notify.notify import notify
+from app.parking import disputes
 from app.parking.models import NOTICE_KINDS, CarNotice, Vehicle
 
 log = logging.getLogger(__name__)
@@ -73,24 +75,24 @@ def household_vehicles(session: Session, household_id: int) -> list[Vehicle]:
 
 
 def register_vehicle(session: Session, resident: Resident, plate: str) -> Vehicle:
-    """Register a plate to the resident's household (the same plate twice is one vehicle)."""
+    """Claim a plate for the resident's household (the same plate twice is one claim). Another household's
+    claim does not stop it and is not revealed: the plate becomes disputed and staff settle it."""
     if resident.household_id is None:
         raise ValidationFailed("请先绑定房号再登记车辆", code="not_bound")
     normal = normalise_plate(plate)
     if normal is None:
         raise ValidationFailed("车牌号格式不对，例如：浙A12345", code="invalid_plate", details={"field": "plate"})
-    existing = session.scalar(select(Vehicle).where(Vehicle.community_id == resident.community_id,
-                                                    Vehicle.plate == normal))
-    if existing is not None:
-        if existing.household_id == resident.household_id:
-            return existing
-        raise Conflict("这个车牌已被其他住户登记；如有疑问请联系物业", code="plate_taken")
-    if len(household_vehicles(session, resident.household_id)) >= MAX_VEHICLES:
+    mine = household_vehicles(session, resident.household_id)
+    for vehicle in mine:
+        if vehicle.plate == normal:
+            return vehicle
+    if len(mine) >= MAX_VEHICLES:
         raise ValidationFailed(f"每户最多登记{MAX_VEHICLES}辆车", code="too_many_vehicles")
     vehicle = Vehicle(community_id=resident.community_id, household_id=resident.household_id,
                       resident_id=resident.id, plate=normal)
     session.add(vehicle)
     session.flush()
+    disputes.claim_added(session, vehicle)
     return vehicle
 
 
@@ -154,8 +156,8 @@ def owner_text(notice: CarNotice) -> str:
 def send_notice(session: Session, conn: redis.Redis | None, *, community_id: int, plate: str, kind: str,
                 text: str = "", resident: Resident | None = None, staff: Staff | None = None,
                 source: str = "oa", now: datetime | None = None) -> CarNotice:
-    """Tell the owner of a plate (every resident of the household it is registered to); unknown plates wait
-    for staff. Raises RateLimited, ValidationFailed."""
+    """Tell the owner of a plate (every resident of the household it is registered to); unknown and disputed
+    plates wait for staff. Raises RateLimited, ValidationFailed."""
     now = now or utcnow()
     if (resident is None) == (staff is None):
         raise ValidationFailed("需要发送人", code="missing_sender")
@@ -168,7 +170,8 @@ def send_notice(session: Session, conn: redis.Redis | None, *, community_id: int
     if kind == "text" and not text:
         raise ValidationFailed("请填写留言内容", code="missing_field", details={"field": "text"})
     _check_limits(session, conn, community_id=community_id, plate=normal, resident=resident, staff=staff, now=now)
-    vehicle = session.scalar(select(Vehicle).where(Vehicle.community_id == community_id, Vehicle.plate == normal))
+    found = disputes.claims(session, community_id, normal)
+    vehicle = found[0] if len(found) == 1 else None  # a disputed plate reaches no claimant: staff relay it
     notice = CarNotice(community_id=community_id, plate=normal, kind=kind, text=text if kind == "text" else "",
                        sender_resident_id=resident.id if resident else None,
                        sender_staff_id=staff.id if staff else None, source=source, created_at=now,
@@ -189,7 +192,7 @@ def sender_reply(notice: CarNotice) -> str:
     """What the sender is told right away (nothing about the owner but that they were told)."""
     label = KIND_LABELS[notice.kind]
     if notice.status == "unmatched":
-        return (f"车牌{notice.plate}还没有在小区登记，已把您的{label}提醒转给物业工作人员处理。")
+        return f"暂时无法直接联系车牌{notice.plate}的车主，已把您的{label}提醒转给物业工作人员处理。"
     return (f"已把{label}提醒发给车牌{notice.plate}的车主（不会透露您的身份）。车主回复“已处理”后会告诉您。")
 
 
@@ -241,7 +244,7 @@ def owner_reply(session: Session, resident: Resident | None, text: str, now: dat
 
 def close_unmatched(session: Session, notice: CarNotice, staff: Staff, note: str = "",
                     now: datetime | None = None) -> CarNotice:
-    """Staff dealt with a notice for an unknown plate; the sender is told."""
+    """Staff dealt with a notice for an unknown or disputed plate; the sender is told."""
     if notice.status != "unmatched":
         raise Conflict("这条提醒已处理", code="notice_closed")
     now = now or utcnow()

@@ -1,5 +1,6 @@
-"""Parking in the console: zones with their counts, one zone's occupancy over a day and a week, and car
-notices (unknown plates waiting for staff; staff sending a notice by plate)."""
+"""Parking in the console: zones with their counts, one zone's occupancy over a day and a week, car
+notices (unknown and disputed plates waiting for staff; staff sending a notice by plate), and disputed plates
+(claimed by more than one household) that staff settle by keeping one claim."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from app.core.clock import SHANGHAI, local_now, utcnow
 from app.core.db import db, unit_of_work
 from app.core.errors import AppError
 from app.core.redis_conn import get_redis
-from app.parking import car_notices, parking
+from app.parking import car_notices, disputes, parking
 from app.parking.chart import svg_chart
 from app.parking.models import NOTICE_KINDS, CarNotice, ParkingZone
 from console.auth import current_staff, require_role
@@ -24,6 +25,7 @@ from console.nav import add_nav
 ROLES = ("admin", "property")
 NOTICE_STATUS_LABELS = {"sent": "已通知车主", "handled": "车主已处理", "unmatched": "未登记车牌，待处理",
                         "closed": "物业已处理"}
+DISPUTED_LABEL = "车牌登记有争议，待处理"
 
 add_nav("console.parking_zones", "停车", ROLES)
 from app.parking import setup_console as parking_setup  # noqa: E402,F401 - zone and device setup pages on the same blueprint
@@ -42,8 +44,9 @@ def parking_zones():
     found = parking.availability(db.session, get_redis(current_app), staff.community_id, now=now,
                                  stale_minutes=_stale_minutes())
     waiting = db.session.query(CarNotice).filter_by(community_id=staff.community_id, status="unmatched").count()
+    disputed = len(disputes.disputed_plates(db.session, staff.community_id))
     return render_template("parking/zones.html", zones=found, now=now, stale_minutes=_stale_minutes(),
-                           waiting=waiting, kinds=car_notices.KIND_LABELS)
+                           waiting=waiting, disputed=disputed, kinds=car_notices.KIND_LABELS)
 
 
 def _day(value: str | None) -> date:
@@ -88,7 +91,8 @@ def parking_notices():
         .order_by(case((CarNotice.status == "unmatched", 0), else_=1), CarNotice.created_at.desc())
         .limit(200)).all()
     return render_template("parking/notices.html", rows=rows, kinds=car_notices.KIND_LABELS,
-                           statuses=NOTICE_STATUS_LABELS, notice_kinds=NOTICE_KINDS)
+                           statuses=NOTICE_STATUS_LABELS, notice_kinds=NOTICE_KINDS, disputed_label=DISPUTED_LABEL,
+                           disputed=disputes.disputed_plates(db.session, staff.community_id))
 
 
 @bp.post("/parking/notices")
@@ -124,3 +128,25 @@ def parking_close_notice(notice_id: int):
         return redirect(url_for("console.parking_notices"))
     flash(f"已处理车牌{notice.plate}的提醒", "success")
     return redirect(url_for("console.parking_notices"))
+
+
+@bp.get("/parking/disputes")
+@require_role(*ROLES)
+def parking_disputes():
+    """Plates claimed by more than one household, with each claim, and the latest settled ones."""
+    staff = current_staff()
+    return render_template("parking/disputes.html", disputes=disputes.disputes(db.session, staff.community_id),
+                           resolutions=disputes.resolutions(db.session, staff.community_id))
+
+
+@bp.post("/parking/disputes/<int(max=2147483647):vehicle_id>/keep")
+@require_role(*ROLES)
+@unit_of_work
+def parking_keep_claim(vehicle_id: int):
+    """Keep this household's claim to a disputed plate and remove the others; each household is told."""
+    try:
+        record = disputes.resolve(db.session, current_staff(), vehicle_id, request.form.get("note", "")[:200])
+    except AppError as err:
+        return refused(err, redirect(url_for("console.parking_disputes")))
+    flash(f"车牌{record.plate}已保留一户登记，其余登记已移除", "success")
+    return redirect(url_for("console.parking_disputes"))

@@ -1,5 +1,6 @@
 """Demo data for parking: a zone for every demo building and a shared lot, a week of occupancy history
-(full at night, emptier by day), current counts, one camera device, and a few registered vehicles."""
+(full at night, emptier by day), current counts, one camera device, and a few registered vehicles (one plate
+claimed by two households, so the console shows a dispute)."""
 
 from __future__ import annotations
 
@@ -70,5 +71,9 @@ def seed_parking(session: Session, community: Community) -> None:
                              .order_by(Resident.id).limit(len(DEMO_PLATES))).all()
     for owner, plate in zip(owners, DEMO_PLATES, strict=False):
         session.add(Vehicle(community_id=community.id, household_id=owner.household_id, resident_id=owner.id,
-                            plate=plate))
+                            plate=plate, created_at=now - timedelta(days=3)))
+    if len(owners) > 1 and owners[-1].household_id != owners[0].household_id:
+        # a second household claims the first plate: a dispute for staff to settle in the console
+        session.add(Vehicle(community_id=community.id, household_id=owners[-1].household_id,
+                            resident_id=owners[-1].id, plate=DEMO_PLATES[0], created_at=now - timedelta(hours=5)))
     session.flush()

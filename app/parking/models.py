@@ -1,5 +1,6 @@
 """Parking: zones with their live counts, camera devices, occupancy events, the time series,
-vehicles registered to households, and car notices sent to a plate's owner."""
+vehicles registered to households (claims to a plate) and the record of disputes over a plate settled by
+staff, and car notices sent to a plate's owner."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.community.models import Building, Household
+from app.community.models import Building, Household, Resident
 from app.core.clock import utcnow
 from app.core.db import db
 
 SPACE_KINDS = ("fixed", "temporary")
 NOTICE_KINDS = ("move", "lights", "window", "text")
-NOTICE_STATUSES = ("sent", "handled", "unmatched", "closed")  # unmatched = unknown plate, waiting for staff
+NOTICE_STATUSES = ("sent", "handled", "unmatched", "closed")  # unmatched = unknown or disputed plate, for staff
 
 
 class ParkingZone(db.Model):
@@ -110,10 +111,12 @@ class ZoneSample(db.Model):
 
 
 class Vehicle(db.Model):
-    """A car registered by a resident to their household, found by its plate."""
+    """A household's claim to a plate: a car a resident registered to their household. Any household may claim
+    any plate (registering never shows whether another did); a plate claimed by two or more households is
+    disputed until staff keep one claim (disputes.resolve)."""
 
     __tablename__ = "vehicle"
-    __table_args__ = (UniqueConstraint("community_id", "plate"),)
+    __table_args__ = (UniqueConstraint("community_id", "plate", "household_id"),)  # also finds a plate's claims
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
@@ -123,6 +126,7 @@ class Vehicle(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     household: Mapped[Household] = relationship()
+    resident: Mapped[Resident | None] = relationship()
 
 
 class CarNotice(db.Model):
@@ -145,3 +149,20 @@ class CarNotice(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     handled_at: Mapped[datetime | None]
     handled_note: Mapped[str | None] = mapped_column(String(200))
+
+
+class DisputeResolution(db.Model):
+    """Staff settled a disputed plate: the claim kept, the claims removed (as they were), who did it and when."""
+
+    __tablename__ = "dispute_resolution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    plate: Mapped[str] = mapped_column(String(12), index=True)
+    kept_household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id", ondelete="SET NULL"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    staff_name: Mapped[str] = mapped_column(String(50), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    # every claim as it was: [{"household_id", "household", "resident_id", "resident", "claimed_at", "kept"}]
+    claims: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    resolved_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -68,7 +68,7 @@ def test_the_owner_answers_done_and_the_sender_is_told(wx, people):
 
 def test_an_unknown_plate_goes_to_staff(wx, people):
     reply = wx.say("o_wang", "浙B8K9Q2车窗没关")
-    assert reply == "车牌浙B8K9Q2还没有在小区登记，已把您的车窗未关提醒转给物业工作人员处理。"
+    assert reply == "暂时无法直接联系车牌浙B8K9Q2的车主，已把您的车窗未关提醒转给物业工作人员处理。"
     notice = db.session.scalar(select(CarNotice))
     assert (notice.status, notice.plate, notice.kind, notice.household_id) == ("unmatched", "浙B8K9Q2", "window", None)
 
@@ -101,7 +101,7 @@ def test_free_text_hides_phone_numbers(db_session, people):
 def test_a_sender_is_limited_per_hour(wx, people):
     plates = ["浙A1000" + str(i) for i in range(6)]
     replies = [wx.say("o_wang", f"{plate}挡住出口了请挪车") for plate in plates]
-    assert all(r.startswith("车牌") and "转给物业" in r for r in replies[:5])
+    assert all(r.startswith("暂时无法直接联系车牌") and "转给物业" in r for r in replies[:5])
     assert replies[5] == "您发送的车辆提醒太频繁了，请稍后再试"
     assert db.session.query(CarNotice).count() == 5
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from app.community.models import Building, Community
 from app.core.clock import utcnow
-from app.parking import parking
-from app.parking.demo import seed_parking
+from app.parking import disputes, parking
+from app.parking.demo import DEMO_PLATES, seed_parking
 from app.parking.models import ParkingDevice, ParkingZone, Vehicle, ZoneSample
 
 
@@ -30,7 +30,8 @@ def test_seed_parking_covers_every_building_and_runs_once(db_session, make_resid
     assert now - oldest >= timedelta(days=6, hours=23)
     found = parking.availability(db_session, None, community.id)
     assert not any(a.stale for a in found)
-    assert db_session.scalar(select(func.count()).select_from(Vehicle)) == 3
+    assert db_session.scalar(select(func.count()).select_from(Vehicle)) == 4  # 3 plates, the first claimed twice
+    assert disputes.disputed_plates(db_session, community.id) == {DEMO_PLATES[0]}
     assert db_session.scalar(select(ParkingDevice.key_id)) == "cam_demo"
     samples = db_session.scalar(select(func.count()).select_from(ZoneSample))
     seed_parking(db_session, community)
