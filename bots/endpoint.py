@@ -14,10 +14,12 @@ from wechatpy.replies import TextReply
 from app.core.clock import local_now
 from app.core.db import db
 from app.core.redis_conn import get_redis
-from bots.dispatch import answer
+from bots.dispatch import NotStored, answer, claim_key
+from bots.drain import JOURNALED, keep, resume_once
 from bots.registry import BadInbound, Inbound
 from bots.security import (
     MAX_BODY,
+    ReplayUnchecked,
     bad_signature,
     bad_xml,
     check_body,
@@ -61,12 +63,24 @@ def receive() -> Response:
         if args.get("encrypt_type") != "aes" or not signature or not nonce:
             raise bad_signature("safe mode expects encrypt_type=aes and msg_signature")
         text = _decrypt(crypto, text, signature, timestamp, nonce)
-    conn = get_redis(current_app)
-    check_replay(conn, nonce=nonce, timestamp=timestamp, signature=signature, body=body,
-                 window=config["WECHAT_TIMESTAMP_WINDOW"], fail_open=crypto is not None)
-
     inbound = _parse(text)
-    reply = answer(db.session, inbound, int(config["WECHAT_REPLY_BUDGET_MS"]), conn)
+    conn = get_redis(current_app)
+    unchecked, claimed = None, None
+    try:  # the replay guard and the dedup claim go to Redis in one round trip
+        _retry, claimed = check_replay(conn, nonce=nonce, timestamp=timestamp, signature=signature, body=body,
+                                       window=config["WECHAT_TIMESTAMP_WINDOW"], fail_open=crypto is not None,
+                                       claim=claim_key(inbound.dedup_key))
+    except ReplayUnchecked as exc:  # Redis and the database both down: checked when the journal drains
+        unchecked = exc
+
+    resume_once(current_app._get_current_object())
+    try:
+        if unchecked is not None:
+            raise NotStored(inbound.dedup_key)
+        reply = answer(db.session, inbound, int(config["WECHAT_REPLY_BUDGET_MS"]), conn, claimed=claimed)
+    except NotStored:
+        keep(current_app._get_current_object(), inbound, unchecked)
+        reply = JOURNALED
     return _render(reply, inbound, crypto, nonce)
 
 

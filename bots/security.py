@@ -6,20 +6,16 @@ import hashlib
 import logging
 
 import redis
+from sqlalchemy.exc import SQLAlchemyError
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from app.chat import nonces
 from app.core.clock import unix_seconds
-from app.core.errors import AppError
 from app.wechat.inbound import MAX_BODY, bad_signature, bad_xml, check_body  # noqa: F401 - the door's checks
 
 log = logging.getLogger(__name__)
-
-class ReplayGuardDown(AppError):
-    """Redis is unreachable, so a replayed plain-mode request could not be told from a new one."""
-
-    code, status, message = "replay_guard_unavailable", 503, "服务暂时不可用，请稍后再试"
-
+CLAIM_SECONDS = 10  # a try that died mid-way frees its message for WeChat's next retry after this
 
 def check_timestamp(timestamp: str, window: int, now: float | None = None) -> int:
     """The request's timestamp, refused when it is not within ±window seconds of now."""
@@ -42,27 +38,60 @@ def check_plain_signature(token: str, signature: str, timestamp: str, nonce: str
         raise bad_signature("signature mismatch") from exc
 
 
+class ReplayUnchecked(Exception):
+    """Neither Redis nor the database could check a plain-mode request for replay: the message is
+    journaled with what the check needs, and checked when the database is back."""
+
+    def __init__(self, key: str, digest: str, ttl: int) -> None:
+        super().__init__(key)
+        self.key, self.digest, self.ttl = key, digest, ttl
+
+
 def check_replay(conn: redis.Redis, *, nonce: str, timestamp: str, signature: str, body: bytes,
-                 window: int, fail_open: bool) -> bool:
-    """Remember (nonce, timestamp, signature) with the body's hash; True for WeChat's own retry.
+                 window: int, fail_open: bool, claim: str | None = None) -> tuple[bool, bool | None]:
+    """Remember (nonce, timestamp, signature) with the body's hash; returns (WeChat's own retry?, claimed?).
 
     WeChat retries a message with the same query string and the same body: that is let through
     (dedup then gives the same reply). The same signed query with another body is a replay: 403.
+    claim: the message's dedup claim key, taken in the same Redis round trip (claimed is None when
+    Redis could not be asked: the caller treats the message as unclaimed by anyone else).
+    While Redis is down the database remembers instead (plain mode; safe mode signs the body, so a
+    replay could only repeat the same message). With both down, ReplayUnchecked.
     """
     signed = hashlib.sha256(f"{nonce}\n{timestamp}\n{signature}".encode()).hexdigest()
     key = f"wechat:nonce:{signed}"
     digest = hashlib.sha256(body).hexdigest()
     ttl = max(60, min(2 * window, 86400))
     try:
-        if conn.set(key, digest, nx=True, ex=ttl):
-            return False
-        seen = conn.get(key)
+        with conn.pipeline(transaction=False) as pipe:
+            pipe.set(key, digest, nx=True, ex=ttl)
+            pipe.get(key)
+            if claim:
+                pipe.set(claim, 1, nx=True, ex=CLAIM_SECONDS)
+            results = pipe.execute()
     except redis.RedisError as exc:
-        if fail_open:  # safe mode: the body is signed, a replay can only repeat the same message
+        if fail_open:
             log.error("wechat: replay guard unavailable, continuing in safe mode: %s", exc)
-            return False
-        log.error("wechat: replay guard unavailable: %s", exc)
-        raise ReplayGuardDown() from exc
-    if seen is None or seen.decode() == digest:  # expired in between, or WeChat's retry
-        return seen is not None
+            return False, None
+        log.warning("wechat: replay guard on the database while Redis is unavailable: %s", exc)
+        return _check_in_database(signed, digest, ttl), None
+    first, seen = bool(results[0]), results[1]
+    claimed = bool(results[2]) if claim else None
+    if first or seen is None:  # new, or expired in between
+        return False, claimed
+    if seen.decode() == digest:  # WeChat's retry
+        return True, claimed
+    if claimed and claim:
+        conn.delete(claim)  # the forged message must not hold a claim on a message id
     raise bad_signature("nonce reused with a different body")
+
+
+def _check_in_database(signed: str, digest: str, ttl: int) -> bool:
+    try:
+        verdict = nonces.remember(signed, digest, ttl)
+    except SQLAlchemyError as exc:
+        log.error("wechat: replay guard unavailable on Redis and the database: %s", exc)
+        raise ReplayUnchecked(signed, digest, ttl) from exc
+    if verdict == nonces.REPLAY:
+        raise bad_signature("nonce reused with a different body")
+    return verdict == nonces.RETRY

@@ -52,6 +52,15 @@ class InsecureConfig(RuntimeError):
     """A production service would start with a development secret, or with none."""
 
 
+def engine_options(url: str) -> dict:
+    """SQLAlchemy engine options: connections checked before use; on PostgreSQL a database that does
+    not answer is found out in 2 s, well inside WeChat's 5 s."""
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": 2}
+    return options
+
+
 class Config:
     """Settings for a running service, taken from environment variables.
 
@@ -81,7 +90,7 @@ class Config:
         self.WECHAT_REPLY_BUDGET_MS = int(_env("WECHAT_REPLY_BUDGET_MS", "3500"))
         self.API_TOKEN_MAX_AGE = int(_env("API_TOKEN_MAX_AGE", str(7 * 24 * 3600)))
         self.EMBEDDED_WORKER = _env("EMBEDDED_WORKER", "1") == "1"
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads; /wechat has its own 64 KiB cap
         self.CHECK_MIGRATIONS = _env("CHECK_MIGRATIONS", "1") == "1"
@@ -99,6 +108,9 @@ class Config:
         default_secure = "0" if self.LINLI_ENV == "development" else "1"
         self.SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", default_secure) == "1"
         self.UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+        # /wechat messages that arrive while the database is down wait here (local disk, fsynced)
+        self.WECHAT_JOURNAL_DIR = _env("WECHAT_JOURNAL_DIR", str(INSTANCE_DIR / "journal"))
+        self.WECHAT_JOURNAL_DRAINER = True  # each web process drains it when the database is back
         for name in OPTIONAL_SETTINGS:
             if _env(name) is not None:
                 setattr(self, name, _env(name))
@@ -127,6 +139,7 @@ class TestConfig(Config):
         self.LINLI_ENV = "development"  # tests seed the demo and use test secrets
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url or _env("TEST_DATABASE_URL", "sqlite://"))
         self.REDIS_URL = redis_url or _env("TEST_REDIS_URL")
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.SECRET_KEY = "test-secret"
         self.WECHAT_TOKEN = "test-token"
         self.WECHAT_APP_ID = "wx_test_app"
@@ -141,6 +154,8 @@ class TestConfig(Config):
             setattr(self, name, None)  # tests configure WeChat Work explicitly
         self.SESSION_COOKIE_SECURE = False
         self.UPLOAD_DIR = tempfile.mkdtemp(prefix="linli-test-uploads-")
+        self.WECHAT_JOURNAL_DIR = tempfile.mkdtemp(prefix="linli-test-journal-")
+        self.WECHAT_JOURNAL_DRAINER = False  # tests drain when they choose (or start the thread themselves)
         if self.SQLALCHEMY_DATABASE_URI == "sqlite://":
             from sqlalchemy.pool import StaticPool
 

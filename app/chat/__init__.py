@@ -15,9 +15,16 @@ from app.chat import menu
 
 def init_app(app: Flask) -> None:
     """The chat models and the mini-program's chat box."""
+    from sqlalchemy import event  # noqa: PLC0415
+
     from app.binding.bindings import add_bound_hook  # noqa: PLC0415
     from app.chat import api, models  # noqa: F401, PLC0415 - routes attach on import
-    from app.chat.conversations import link_to_resident  # noqa: PLC0415
+    from app.chat.conversations import forget_residents, link_to_resident  # noqa: PLC0415
+    from app.core import periodic  # noqa: PLC0415
+    from app.core.db import db  # noqa: PLC0415
 
     add_bound_hook(link_to_resident)
+    if not event.contains(db.session, "after_transaction_end", forget_residents):
+        event.listen(db.session, "after_transaction_end", forget_residents)
+    periodic.every("app.chat.jobs.forget_expired_nonces", "low", interval=3600)  # the replay guard's fallback
     menu.add_line("human", 90, "找物业的人：发送“转人工”")

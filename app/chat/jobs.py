@@ -10,6 +10,7 @@ from rq import Retry, get_current_job
 from sqlalchemy.orm import Session
 
 from app.chat import core as chat
+from app.chat import nonces
 from app.chat.conversations import message_by_dedup_key, record_outbound
 from app.chat.env import env_of
 from app.chat.models import Conversation, Message
@@ -111,3 +112,9 @@ def _record_delivery(session: Session, message: Message | None, delivery: str, e
         payload.pop("delivery_error", None)
     message.payload = payload
     session.flush()
+
+
+@job
+def forget_expired_nonces(session: Session) -> int:
+    """Delete the replay guard's database memory past its time (written only while Redis was down)."""
+    return nonces.forget_expired(session)

@@ -46,3 +46,14 @@ class Message(db.Model):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     delivery: Mapped[str | None] = mapped_column(String(20))  # outbound: queued | sent | failed
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class SeenNonce(db.Model):
+    """A signed /wechat query seen while Redis was down (the replay guard's fallback): its nonce,
+    timestamp and signature, hashed, with the hash of the body that came with it."""
+
+    __tablename__ = "seen_nonce"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body_digest: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
