@@ -173,20 +173,23 @@ def mark_failed(row_id: int, error: str) -> None:
 
 
 def reconcile(app: Flask, grace: timedelta = LOST_AFTER) -> int:
-    """Rows handed to RQ whose job RQ no longer knows (Redis lost it: restarted without persistence) go back to
-    pending, so the relay hands them over again (jobs are idempotent). Returns how many. Redis mode only."""
+    """Settle rows handed to RQ (status enqueued) by what RQ knows of their jobs, after a grace period:
+    a job RQ no longer knows (Redis lost it: restarted without persistence) goes back to pending, so the
+    relay hands it over again (jobs are idempotent); a job that failed for good while its row could not
+    be written (the database was down as it failed) makes the row failed, with the reason, for admins.
+    Returns how many rows changed. Redis mode only."""
     if not app.config.get("REDIS_URL"):
         return 0
     now = utcnow()
     conn = get_redis(app)
-    lost: list[int] = []
     with Session(db.engine) as s:
+        # a job scheduled for later is known to RQ too (its scheduled registry): the same test applies
         rows = s.scalars(select(OutboxJob).where(
-            OutboxJob.status == "enqueued", OutboxJob.enqueued_at < now - grace,
-            or_(OutboxJob.run_at.is_(None), OutboxJob.run_at <= now - grace)).limit(1000)).all()
-        for row in rows:
-            if not Job.exists(rq_job_id(row), connection=conn):
-                lost.append(row.id)
+            OutboxJob.status == "enqueued", OutboxJob.enqueued_at <= now - grace).limit(1000)).all()
+    jobs = Job.fetch_many([rq_job_id(row) for row in rows], connection=conn) if rows else []
+    lost = [row.id for row, rq_job in zip(rows, jobs, strict=True) if rq_job is None]
+    failed = [(row.id, _failure_text(rq_job)) for row, rq_job in zip(rows, jobs, strict=True)
+              if rq_job is not None and rq_job.is_failed and not rq_job.retries_left]
     if lost:
         log.warning("outbox: %d job(s) RQ no longer knows go back to pending: %s", len(lost), lost[:20])
         with Session(db.engine) as s:
@@ -194,7 +197,28 @@ def reconcile(app: Flask, grace: timedelta = LOST_AFTER) -> int:
                       .values(status="pending", last_error="lost by Redis; handed over again")
                       .execution_options(synchronize_session=False))
             s.commit()
-    return len(lost)
+    for row_id, reason in failed:
+        log.error("outbox job %s failed for good (found by reconcile): %s", row_id, reason.splitlines()[-1])
+        mark_failed(row_id, reason)
+    return len(lost) + len(failed)
+
+
+def retry_failed(app: Flask, session: Session, row_id: int) -> bool:
+    """Give a job that failed for good another run (an admin's decision): RQ's record of the failed run is
+    removed, so the relay can hand the same job id over again after the caller commits. False when the
+    row is not failed."""
+    row = session.get(OutboxJob, row_id)
+    if row is None or row.status != "failed":
+        return False
+    try:
+        old = Job.fetch_many([rq_job_id(row)], connection=get_redis(app))[0]
+        if old is not None:
+            old.delete()
+    except RedisError as exc:  # the relay cannot hand it over either until Redis is back; reconcile settles it
+        log.warning("outbox: could not remove failed job %s from RQ: %s", row_id, exc)
+    row.status, row.run_at = "pending", None
+    session.info["outbox_dirty"] = True  # relay after the commit, as for a new job
+    return True
 
 
 def _push(queue: Queue, row: OutboxJob) -> Any:
