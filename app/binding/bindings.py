@@ -41,9 +41,12 @@ def _openid_column(channel: str):
 def resident_for_openid(session: Session, channel: str, openid: str) -> Resident | None:
     """The active resident bound to this WeChat user on this channel, if any."""
     column = _openid_column(channel)
-    known = session.info.get("residents", {}).get((channel, openid))
-    if known is not None and known in session:  # loaded with the conversation: check it still holds
-        if known.status == "active" and getattr(known, column.key) == openid:
+    remembered = session.info.get("residents", {})
+    if (channel, openid) in remembered:  # read with the conversation in this request
+        known = remembered[(channel, openid)]
+        if known is None:
+            return None
+        if known in session and known.status == "active" and getattr(known, column.key) == openid:
             return known
     return session.scalar(select(Resident).where(column == openid, Resident.status == "active"))
 

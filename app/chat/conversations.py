@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.chat.models import Conversation, Message
-from app.community.models import Resident
+from app.community.models import Household, Resident, Unit
 from app.core.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ def find_conversation(session: Session, channel: str, openid: str) -> Conversati
 
     The endpoint and the chat core both ask within one request; the id is remembered on the
     session so the second ask is an identity-map hit, not another query. The first ask also
-    loads the resident bound to the openid in the same statement (see remember_resident).
+    loads, in the same statement, the resident bound to the openid with their household, unit and
+    building (see remember_resident): a common chat turn reads the database once.
     """
     known = session.info.setdefault("conversation_ids", {})
     cached = known.get((channel, openid))
@@ -45,56 +47,74 @@ def find_conversation(session: Session, channel: str, openid: str) -> Conversati
         select(Conversation, Resident)
         .outerjoin(Resident, and_(column == Conversation.openid, Resident.status == "active"))
         .where(Conversation.channel == channel, Conversation.openid == openid)
+        .options(joinedload(Resident.household).joinedload(Household.unit).joinedload(Unit.building))
     ).first()
     if row is None:
         return None
     found, resident = row
     known[(channel, openid)] = found.id
-    if resident is not None:
-        remember_resident(session, channel, openid, resident)
+    remember_resident(session, channel, openid, resident)
     return found
 
 
-def remember_resident(session: Session, channel: str, openid: str, resident: Resident) -> None:
-    """Note on the session which resident an openid belongs to, for binding.resident_for_openid.
+def remember_resident(session: Session, channel: str, openid: str, resident: Resident | None) -> None:
+    """Note on the session which resident an openid belongs to (None: nobody), for
+    binding.resident_for_openid, so it need not ask again in this request.
 
     The object itself is kept: the session's identity map holds loaded rows only weakly."""
     session.info.setdefault("residents", {})[(channel, openid)] = resident
 
 
 def get_conversation(session: Session, channel: str, openid: str) -> Conversation:
-    """The user's conversation, created on first contact (safe when two requests race)."""
+    """The user's conversation, created on first contact (safe when two requests race: the insert
+    does nothing on a conflict, and the other request's row is read instead; no savepoint)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     found = find_conversation(session, channel, openid)
     if found is not None:
         return found
-    try:
-        with session.begin_nested():
-            conversation = Conversation(channel=channel, openid=openid, dialog={})
-            session.add(conversation)
-    except IntegrityError:  # another request created it first
-        found = find_conversation(session, channel, openid)
-        if found is None:
-            raise
-        return found
-    return conversation
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    created = session.scalars(
+        insert(Conversation).values(channel=channel, openid=openid, state="bot", dialog={}, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "openid"]).returning(Conversation)
+    ).first()
+    if created is not None:
+        session.info.setdefault("conversation_ids", {})[(channel, openid)] = created.id
+        return created
+    found = find_conversation(session, channel, openid)  # another request created it first
+    if found is None:
+        raise LookupError(f"conversation {channel}/{openid} neither created nor found")
+    return found
 
 
 def set_dialog(conversation: Conversation, **changes: Any) -> None:
-    """Update the conversation's dialog state (a new dict, so the JSON column sees the change)."""
-    dialog = dict(conversation.dialog or {})
+    """Update the conversation's dialog state (a new dict, so the JSON column sees the change); nothing
+    is written when nothing changes."""
+    current = conversation.dialog or {}
+    dialog = dict(current)
     for key, value in changes.items():
         if value is None:
             dialog.pop(key, None)
         else:
             dialog[key] = value
-    conversation.dialog = dialog
+    if dialog != current:
+        conversation.dialog = dialog
+
+
+# The conversation row remembers when the user last wrote (WeChat's 48 h customer-service window) to
+# this precision: a turn within a minute of the last one does not rewrite the row just for the time.
+# Readers of the window keep a larger margin (app.notify.channels.WINDOW is 48 h minus 10 minutes).
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 def touch_inbound(conversation: Conversation, now: datetime | None = None) -> None:
     """Note that the user just wrote to us (it opens WeChat's 48 h customer-service window)."""
-    conversation.last_inbound_at = to_naive_utc(now)
+    at = to_naive_utc(now)
+    last = conversation.last_inbound_at
+    if last is None or at - last >= TOUCH_EVERY or at < last:
+        conversation.last_inbound_at = at
 
 
 def message_by_dedup_key(session: Session, dedup_key: str) -> Message | None:
@@ -121,6 +141,14 @@ def new_inbound(session: Session, conversation: Conversation, *, msg_type: str, 
                       dedup_key=dedup_key, wechat_msg_id=wechat_msg_id, payload=payload or {})
     session.info["inbound_message"] = message
     return message
+
+
+def note_parse(session: Session, parse: dict) -> None:
+    """Keep what the parser made of the message being handled with that message (payload["parse"]), for
+    staff and for measuring the parser; a message handled without a door's record keeps nothing."""
+    message = session.info.get("inbound_message")
+    if message is not None:
+        message.payload = {**(message.payload or {}), "parse": parse}
 
 
 def pending_inbound(session: Session, conversation: Conversation) -> Message | None:
@@ -159,11 +187,21 @@ def record_inbound(session: Session, conversation: Conversation, *, msg_type: st
             raise
         log.info("dedup: a concurrent request stored %s first", dedup_key)
         return existing, False
+    session.info["inbound_message"] = message
     return message, True
+
+
+def forget_residents(session: Session, transaction: Any = None) -> None:
+    """Drop what this request noted on the session once its transaction ends: who is bound (remember_resident;
+    "nobody" is true only as long as the transaction that read it) and the message being handled."""
+    if transaction is None or transaction.parent is None:
+        session.info.pop("residents", None)
+        session.info.pop("inbound_message", None)
 
 
 def link_to_resident(session: Session, channel: str, openid: str, resident: Resident) -> None:
     """A user just recognised as a resident: their conversation (if any) now belongs to that resident."""
     conversation = find_conversation(session, channel, openid)
+    remember_resident(session, channel, openid, resident)
     if conversation is not None:
         conversation.resident_id = resident.id

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.binding import bindings as binding
 from app.chat import dialog, hooks
-from app.chat.conversations import get_conversation, set_dialog, touch_inbound
+from app.chat.conversations import get_conversation, note_parse, set_dialog, touch_inbound
 from app.chat.env import ChatEnv
 from app.chat.menu import help_text
 from app.chat.models import STAFF_HELD, Conversation
@@ -116,9 +116,8 @@ def _answer(session: Session, conversation: Conversation, text: str, resident: R
     """The general answer: an open or new dialog flow, greeting, hand-over to a person, or the help menu."""
     parsed = parsed if parsed is not None else _parse(text, now)
     if parsed is not None:
-        set_dialog(conversation, last_intent={"intent": parsed.intent,
-                                              "confidence": round(float(parsed.confidence), 3),
-                                              "slots": dict(parsed.slots)})
+        note_parse(session, {"intent": parsed.intent, "confidence": round(float(parsed.confidence), 3),
+                             "slots": dict(parsed.slots)})
     reply = hooks.early_reply(session, resident, text, now)
     if reply is not None:  # e.g. a car owner's 已处理 to a notice about their car
         return reply

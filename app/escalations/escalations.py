@@ -63,7 +63,11 @@ STATE_FOR = {"waiting": "waiting_for_staff", "with_staff": "with_staff", "resolv
 def intercept(session: Session, conversation: Conversation, text: str, now: datetime,
               parsed=None) -> str | None:
     """Run before the bot: a reply (or SILENT) when escalation decides, None to let the bot answer."""
-    set_dialog(conversation, turn=int((conversation.dialog or {}).get("turn") or 0) + 1)  # for fallback()
+    # fallback() asks whether the turn before this one was a miss: carried on the session, so a turn that
+    # is not a miss writes nothing to the conversation (the flag is cleared only when it was set)
+    session.info["missed_before"] = bool((conversation.dialog or {}).get("missed"))
+    if session.info["missed_before"]:
+        set_dialog(conversation, missed=None, turn=None, fallback_turn=None)
     word = safety_word(text)
     if conversation.state in STAFF_HELD:
         open_one = open_escalation(session, conversation.id)
@@ -104,15 +108,12 @@ def chat_fallback(session: Session, conversation: Conversation, _resident: Resid
 def fallback(session: Session, conversation: Conversation, text: str, now: datetime) -> str | None:
     """Called where the bot has nothing better than its help menu: the second such message in a row hands
     the conversation to staff (Rasa's "ask to rephrase, then hand off"); None lets the bot show the menu."""
-    dialog = conversation.dialog or {}
-    turn = int(dialog.get("turn") or 0)
     if not text:
         return None
-    if turn and dialog.get("fallback_turn") == turn - 1:
-        set_dialog(conversation, fallback_turn=None)
+    if session.info.pop("missed_before", False):
         escalate(session, conversation, trigger="fallback", text=text, now=now)
         return FALLBACK_REPLY
-    set_dialog(conversation, fallback_turn=turn)
+    set_dialog(conversation, missed=True)
     return None
 
 
@@ -349,7 +350,7 @@ def resolve(session: Session, escalation_id: int, staff: Staff, now: datetime | 
         escalation.assignee_id = staff.id
     _sync_state(escalation)
     if escalation.trigger != "takeover":
-        set_dialog(escalation.conversation, satisfaction_for=escalation.id, fallback_turn=None)
+        set_dialog(escalation.conversation, satisfaction_for=escalation.id, missed=None)
         enqueue(session, SATISFACTION_JOB, escalation.id)
     session.flush()
     return escalation
