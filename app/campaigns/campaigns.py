@@ -143,14 +143,15 @@ def schedule(session: Session, community_id: int, campaign_id: int, *, at: datet
     campaign = get(session, community_id, campaign_id)
     if campaign.status != "draft":
         raise Conflict("只有草稿可以安排发送", code="campaign_not_draft")
+    # who may send to this audience comes first: a refusal must not depend on the time of day
+    _health_check(session, community_id, campaign.audience, staff_id, purpose="campaign_send", ip=ip,
+                  session_ref=session_ref)
     at = at or now
     if at < now - PAST_GRACE:
         raise ValidationFailed("发送时间已经过去了", code="schedule_in_past")
     if defer_for_quiet_hours(at, urgent=campaign.urgent) is not None:
         raise ValidationFailed("22:00–07:00 为免打扰时段，非紧急群发请安排在 7:00 至 22:00 之间",
                                code="schedule_in_quiet_hours", details={"local_time": to_local(at).isoformat()})
-    _health_check(session, community_id, campaign.audience, staff_id, purpose="campaign_send", ip=ip,
-                  session_ref=session_ref)
     taken = session.execute(
         update(Campaign).where(Campaign.id == campaign.id, Campaign.status == "draft")
         .values(status="scheduled", scheduled_at=at).execution_options(synchronize_session=False)
