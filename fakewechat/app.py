@@ -222,10 +222,11 @@ def _jscode2session(_fake: FakeWeChat, args: dict, _body: dict) -> dict:
         return _err(40029, "invalid code")
     if code == "used":
         return _err(40163, "code been used")
+    ident = code if len(code) <= 32 else _digest(code)[:32]  # WeChat's ids are short: a long code gets a digest
     return {
-        "openid": f"wxa_{code}",
+        "openid": f"wxa_{ident}",
         "session_key": _digest("sk:" + code)[:24],
-        "unionid": f"union_{code}",
+        "unionid": f"union_{ident}",
     }
 
 

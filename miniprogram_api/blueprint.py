@@ -6,12 +6,47 @@ import logging
 
 from flask import Blueprint, jsonify
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
 from app.core.errors import AppError, unavailable
 
 PREFIX = "/api/v1"
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers
 bp = Blueprint("api_v1", __name__, url_prefix=PREFIX)
 log = logging.getLogger(__name__)
+
+
+def _up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers 1..limit, without leading zeros."""
+    digits = str(limit)
+    parts = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            parts.append(f"{digits[:i]}[{low}-{int(digit) - 1}][0-9]{{{len(digits) - i - 1}}}")
+    return "(?:" + "|".join([*parts, digits]) + ")"
+
+
+class IdConverter(BaseConverter):
+    """<id:ticket_id>: a row id, 1..2**31-1 in ASCII digits. The range is in the pattern itself, so an id
+    out of range matches no rule (404); werkzeug's int(max=...) refuses it after matching, and a rule of
+    the same path for another method then answers 405."""
+
+    regex = _up_to(MAX_ID)
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
+
+
+def _add_converter(state) -> None:
+    state.app.url_map.converters.setdefault("id", IdConverter)
+
+
+bp.record_once(_add_converter)  # before any route of the features is added to the app's url_map
 
 _HTTP_MESSAGES = {
     400: ("bad_request", "请求格式不正确"),

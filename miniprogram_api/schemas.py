@@ -1,4 +1,8 @@
-"""JSON schemas shared by /api/v1 routes and the OpenAPI document, and the serialisers that match them."""
+"""Response schemas shared by /api/v1 routes and the OpenAPI document, and the serialisers that match them.
+
+Hand-written in OpenAPI 3.0 style (`nullable: True`); build_document turns them into 3.1 (openapi31).
+Request bodies and query strings are pydantic models (miniprogram_api.validation), not written here.
+"""
 
 from __future__ import annotations
 
@@ -58,6 +62,11 @@ ERROR_RESPONSES: dict[int, dict] = {
         400: "请求格式不正确（如 JSON 无效）", 401: "未登录、登录过期或无效", 403: "无权限或尚未绑定房屋",
         404: "没有找到", 409: "冲突", 422: "填写的内容不完整或格式不对", 429: "太频繁", 502: "微信服务出错",
     }.items()
+}
+ERROR_RESPONSES[503] = {
+    "description": "数据库或 Redis 暂时不可用（database_unavailable / redis_unavailable），请按 Retry-After 秒数后重试",
+    "headers": {"Retry-After": {"description": "建议多少秒后重试", "schema": {"type": "integer", "minimum": 1}}},
+    "content": {"application/json": {"schema": ref("Error")}},
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify
+from pydantic import Field
 from sqlalchemy import select
 
 from app.binding.bindings import resident_for_openid
@@ -11,17 +12,19 @@ from app.core.db import db
 from app.core.errors import BadRequest, RateLimited, WeChatError
 from app.wechat import code_to_session
 from app.wechat.errcodes import BAD_LOGIN_CODE, RATE_ERRORS
-from miniprogram_api.openapi import api_route, build_document, json_body
+from miniprogram_api.openapi import api_route, build_document
 from miniprogram_api.schemas import ERROR_RESPONSES, ref, resident_json
 from miniprogram_api.tokens import issue_token, max_age
+from miniprogram_api.validation import Body, RequiredText
 
-# jscode2session errors that mean the code itself is no good (invalid, used, blocked user).
 
-LOGIN_REQUEST = {
-    "type": "object", "required": ["code"],
-    "properties": {"code": {"type": "string", "title": "登录凭证", "maxLength": 128,
-                            "description": "wx.login() 得到的 code"}},
-}
+class Login(Body):
+    """The code wx.login() gave."""
+
+    code: RequiredText(128) = Field(title="登录凭证",
+                                    description="wx.login() 得到的 code；无效或已用过时 400 invalid_login_code")
+
+
 LOGIN_RESPONSE = {
     "description": "登录成功；token 放在 Authorization: Bearer 头里",
     "type": "object", "required": ["token", "expires_in", "bound"],
@@ -46,12 +49,11 @@ def _store_session(openid: str, session_key: str, unionid: str | None) -> MiniPr
 
 
 @api_route("/login", methods=("POST",), summary="用 wx.login 的 code 登录", auth=False, tags=("auth",),
-           request_schema=LOGIN_REQUEST,
-           responses={200: LOGIN_RESPONSE, 502: ERROR_RESPONSES[502]})
-def login():
+           body=Login, responses={200: LOGIN_RESPONSE, 429: ERROR_RESPONSES[429], 502: ERROR_RESPONSES[502]})
+def login(body: Login):
     """Exchange the code with WeChat, keep session_key on the server, answer with our own token."""
     try:
-        wx = code_to_session(current_app._get_current_object(), json_body()["code"])
+        wx = code_to_session(current_app._get_current_object(), body.code)
     except WeChatError as exc:
         if exc.errcode in BAD_LOGIN_CODE:
             raise BadRequest("登录凭证无效或已过期，请重新进入小程序", code="invalid_login_code") from exc

@@ -3,7 +3,10 @@ my household's vehicles, and sending a car notice to a plate's owner."""
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from flask import current_app, jsonify
+from pydantic import ConfigDict, Field, model_validator
 
 from app.binding.me_api import current_resident
 from app.core.clock import utcnow
@@ -11,8 +14,9 @@ from app.core.db import db
 from app.core.redis_conn import get_redis
 from app.parking import car_notices, parking
 from app.parking.models import NOTICE_KINDS
-from miniprogram_api.openapi import api_route, json_body
+from miniprogram_api.openapi import api_route
 from miniprogram_api.schemas import ERROR_RESPONSES
+from miniprogram_api.validation import REQUIRED_TEXT_PATTERN, Body, ErrorCode, RequiredText, Text, refuse
 
 CHANNEL = "wxa"
 ZONE = {
@@ -34,19 +38,35 @@ VEHICLE = {"type": "object", "properties": {"id": {"type": "integer"}, "plate": 
                                             "created_at": {"type": "string", "format": "date-time"}}}
 VEHICLES = {"description": "我家登记的车辆", "type": "object",
             "properties": {"vehicles": {"type": "array", "items": VEHICLE}}}
-VEHICLE_REQUEST = {"type": "object", "required": ["plate"],
-                   "properties": {"plate": {"type": "string", "title": "车牌号", "maxLength": 20,
-                                            "example": "浙A12345"}}}
-NOTICE_REQUEST = {
-    "type": "object", "required": ["plate", "kind"],
-    "properties": {
-        "plate": {"type": "string", "title": "车牌号", "maxLength": 20},
-        "kind": {"type": "string", "title": "提醒类型", "enum": list(NOTICE_KINDS), "maxLength": 10,
-                 "description": "move 挪车 / lights 车灯未关 / window 车窗未关 / text 自己写"},
-        "text": {"type": "string", "title": "留言", "maxLength": 200},
-    },
-}
-NOTICE = {"description": "已发送（或车牌未登记，转给物业）", "type": "object", "properties": {
+PLATE_HELP = "例如 浙A12345（空格、小写可以）；认不出车牌时 422 invalid_plate"
+
+
+class VehicleAdd(Body):
+    """A plate to register to the household."""
+
+    plate: RequiredText(20) = Field(title="车牌号", examples=["浙A12345"], description=PLATE_HELP)
+
+
+class CarNoticeSend(Body):
+    """A notice to a plate's owner; kind text needs the words."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"kind": {"enum": [k for k in NOTICE_KINDS if k != "text"]}}},
+        {"properties": {"text": {"type": "string", "pattern": REQUIRED_TEXT_PATTERN}}, "required": ["text"]}]})
+
+    plate: RequiredText(20) = Field(title="车牌号", description=PLATE_HELP)
+    kind: Annotated[Literal[NOTICE_KINDS], ErrorCode.of("invalid_kind", "提醒类型不对")] = Field(
+        title="提醒类型", description="move 挪车 / lights 车灯未关 / window 车窗未关 / text 自己写（需填 text）")
+    text: Text(200) = Field("", title="留言")
+
+    @model_validator(mode="after")
+    def _words_for_text(self) -> CarNoticeSend:
+        if self.kind == "text" and not self.text:
+            raise refuse("missing_field", "请填写留言内容", field="text")
+        return self
+
+
+NOTICE = {"description": "已发送（或暂时无法直接联系车主，转给物业）", "type": "object", "properties": {
     "id": {"type": "integer"}, "plate": {"type": "string"}, "kind": {"type": "string"},
     "status": {"type": "string", "enum": ["sent", "unmatched"]}, "message": {"type": "string"}}}
 
@@ -83,16 +103,17 @@ def my_vehicles():
     return jsonify(_vehicles(current_resident()))
 
 
-@api_route("/me/vehicles", methods=("POST",), summary="登记车辆", tags=("parking",), request_schema=VEHICLE_REQUEST,
-           responses={200: VEHICLES, **{s: ERROR_RESPONSES[s] for s in (403, 409, 422)}})
-def add_vehicle():
-    """Register a plate to the household (another household's plate is a 409)."""
+@api_route("/me/vehicles", methods=("POST",), summary="登记车辆", tags=("parking",), body=VehicleAdd,
+           responses={200: VEHICLES, **{s: ERROR_RESPONSES[s] for s in (403, 422)}})
+def add_vehicle(body: VehicleAdd):
+    """Register a plate to the household (a plate another household registered too is settled by staff;
+    the answer is the same)."""
     resident = current_resident()
-    car_notices.register_vehicle(db.session, resident, json_body()["plate"])
+    car_notices.register_vehicle(db.session, resident, body.plate)
     return jsonify(_vehicles(resident))
 
 
-@api_route("/me/vehicles/<int(max=2147483647):vehicle_id>", methods=("DELETE",), summary="删除车辆",
+@api_route("/me/vehicles/<id:vehicle_id>", methods=("DELETE",), summary="删除车辆",
            tags=("parking",), responses={200: VEHICLES, **{s: ERROR_RESPONSES[s] for s in (403, 404)}})
 def delete_vehicle(vehicle_id: int):
     """Remove one of the household's plates."""
@@ -102,14 +123,13 @@ def delete_vehicle(vehicle_id: int):
 
 
 @api_route("/car-notices", methods=("POST",), summary="给车主发提醒（挪车/车灯/车窗/留言）", tags=("parking",),
-           request_schema=NOTICE_REQUEST, responses={200: NOTICE, **{s: ERROR_RESPONSES[s] for s in (403, 422, 429)}})
-def send_car_notice():
+           body=CarNoticeSend, responses={200: NOTICE, **{s: ERROR_RESPONSES[s] for s in (403, 422, 429)}})
+def send_car_notice(body: CarNoticeSend):
     """Tell a plate's owner without either side learning who the other is; unknown plates go to staff."""
     resident = current_resident()
-    body = json_body()
     notice = car_notices.send_notice(
-        db.session, get_redis(current_app), community_id=resident.community_id, plate=body["plate"],
-        kind=body["kind"], text=body.get("text") or "", resident=resident, source=CHANNEL)
+        db.session, get_redis(current_app), community_id=resident.community_id, plate=body.plate,
+        kind=body.kind, text=body.text, resident=resident, source=CHANNEL)
     return jsonify({"id": notice.id, "plate": notice.plate, "kind": notice.kind, "status": notice.status,
                     "message": car_notices.sender_reply(notice)})
 
@@ -134,7 +154,7 @@ def my_car_notices():
     return jsonify(_owner_notices(current_resident()))
 
 
-@api_route("/me/car-notices/<int(max=2147483647):notice_id>/handled", methods=("POST",), summary="回复已处理",
+@api_route("/me/car-notices/<id:notice_id>/handled", methods=("POST",), summary="回复已处理",
            tags=("parking",), responses={200: OWNER_NOTICES, **{s: ERROR_RESPONSES[s] for s in (403, 404, 409)}})
 def handled_car_notice(notice_id: int):
     """The owner dealt with it; the sender is told (without learning who the owner is)."""

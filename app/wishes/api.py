@@ -4,24 +4,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 
 from app.binding.me_api import current_resident
 from app.core.db import db
-from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound
 from app.core.uploads import send_photo
 from app.wishes import catalogue as wish_catalogue
 from app.wishes import review as wish_review
 from app.wishes import wishes
 from app.wishes import withdraw as withdrawal  # the view wish_withdraw (a support) has the short name
 from app.wishes.models import STATUSES, FacilityItem, Wish
+from app.wishes.schemas import (
+    FacilityRate,
+    WishComment,
+    WishCreate,
+    WishListQuery,
+    WishRankingsQuery,
+    WishSimilarQuery,
+    WishWithdraw,
+)
 from app.wishes.wishes import STATUS_LABELS
-from miniprogram_api.openapi import api_route, json_body
+from miniprogram_api.openapi import api_route
 from miniprogram_api.schemas import COMPONENTS, ERROR_RESPONSES, ref
 
 CHANNEL = "wxa"
-_WISH = "/wishes/<int(max=2147483647):wish_id>"
-_ITEM = "/wishes/catalogue/<int(max=2147483647):item_id>"
+_WISH = "/wishes/<id:wish_id>"
+_ITEM = "/wishes/catalogue/<id:item_id>"
 ERRORS = {s: ERROR_RESPONSES[s] for s in (403, 404, 409)}
 
 COMPONENTS["FacilityItem"] = {
@@ -64,26 +73,6 @@ COMPONENTS["Wish"] = {
         "timeline": {"type": "array", "items": {"type": "object"}},
     }}],
 }
-CREATE_REQUEST = {
-    "type": "object",
-    "properties": {
-        "title": {"type": "string", "title": "心愿", "maxLength": 100, "example": "自助打印机"},
-        "item_id": {"type": "integer", "title": "设施目录项", "description": "从目录选择时填"},
-        "description": {"type": "string", "title": "说明", "maxLength": 1000},
-        "building": {"type": ["string", "integer"], "title": "只针对某幢楼", "maxLength": 20},
-        "force": {"type": "boolean", "title": "仍然新建",
-                  "description": "已有相似心愿时默认返回 409 similar_wishes；确认要新建时传 true"},
-    },
-}
-RATE_REQUEST = {"type": "object", "required": ["stars"], "properties": {
-    "stars": {"type": "integer", "title": "星级", "minimum": 1, "maximum": 5},
-    "text": {"type": "string", "title": "评价", "maxLength": 500}}}
-WITHDRAW_REQUEST = {"type": "object", "properties": {  # reason is checked after auth: 422 bad_reason when missing
-    "reason": {"type": "string", "title": "撤回原因", "enum": list(withdrawal.REASONS),
-               "description": "必填。duplicated 已有相同心愿，started 已在建设，unfeasible 不可行，done 已解决"},
-    "note": {"type": "string", "title": "补充说明", "maxLength": withdrawal.MAX_NOTE}}}
-COMMENT_REQUEST = {"type": "object", "required": ["text"], "properties": {
-    "text": {"type": "string", "title": "留言", "maxLength": 1000}}}
 WISH_OK = {200: {"description": "成功", **ref("Wish")}}
 LIST_OK = {200: {"description": "成功", "type": "object", "properties": {
     "wishes": {"type": "array", "items": ref("WishSummary")}}}, 403: ERROR_RESPONSES[403]}
@@ -165,39 +154,35 @@ def wish_catalogue_item(item_id: int):
 
 
 @api_route(f"{_ITEM}/rating", methods=("POST",), summary="给建成的设施打分评价（可修改）", tags=("wishes",),
-           request_schema=RATE_REQUEST, responses={200: {"description": "成功", **ref("FacilityItem")}, **ERRORS})
-def wish_rate_item(item_id: int):
+           body=FacilityRate, responses={200: {"description": "成功", **ref("FacilityItem")}, **ERRORS})
+def wish_rate_item(item_id: int, body: FacilityRate):
     """Rate a built facility 1–5 stars with words; rating again edits the resident's earlier rating."""
-    body, resident = json_body(), current_resident()
-    wish_catalogue.rate(db.session, item_id, resident, stars=body["stars"], text=body.get("text") or "")
+    resident = current_resident()
+    wish_catalogue.rate(db.session, item_id, resident, stars=body.stars, text=body.text)
     item = wish_catalogue.get_item(db.session, item_id, resident.community_id)
     out = item_json(item, wish_catalogue.ratings(db.session, [item.id]).get(item.id))
     return jsonify(out)
 
 
-@api_route("/wishes", summary="小区的心愿", tags=("wishes",), responses=LIST_OK)
-def wish_list():
+@api_route("/wishes", summary="小区的心愿", tags=("wishes",), query=WishListQuery, responses=LIST_OK)
+def wish_list(query: WishListQuery):
     """The community's wishes (?status=open|<status>, ?building=3, ?sort=new|top)."""
     resident = current_resident()
-    status = request.args.get("status") or None
-    if status not in (None, "open", *STATUSES):
-        raise ValidationFailed("没有这种状态", code="bad_status")
-    rows = wishes.list_wishes(db.session, resident.community_id, status=status,
-                              building=request.args.get("building") or None,
-                              sort="top" if request.args.get("sort") == "top" else "new")
+    rows = wishes.list_wishes(db.session, resident.community_id, status=query.status,
+                              building=query.building or None, sort=query.sort)
     return jsonify({"wishes": [summary_json(w) for w in rows]})
 
 
-@api_route("/wishes/rankings", summary="邻居最想要的（全小区或某幢）", tags=("wishes",),
+@api_route("/wishes/rankings", summary="邻居最想要的（全小区或某幢）", tags=("wishes",), query=WishRankingsQuery,
            responses={200: {"description": "成功", "type": "object", "properties": {
                "building": {"type": "string", "nullable": True}, "ranking": {"type": "array", "items": {
                    "allOf": [ref("WishSummary"), {"type": "object", "properties": {
                        "count": {"type": "integer", "description": "该范围内的支持人数"}}}]}}}},
                403: ERROR_RESPONSES[403]})
-def wish_rankings():
+def wish_rankings(query: WishRankingsQuery):
     """Most-supported open wishes; ?building=3 counts only that building's residents' supports."""
     resident = current_resident()
-    building = request.args.get("building") or None
+    building = query.building or None
     rows = wishes.rankings(db.session, resident.community_id, building=building)
     return jsonify({"building": building, "ranking": [{**summary_json(w), "count": n} for w, n in rows]})
 
@@ -208,34 +193,30 @@ def wish_mine():
     return jsonify({"wishes": [summary_json(w) for w in wishes.wishes_for_resident(db.session, current_resident())]})
 
 
-@api_route("/wishes/similar", summary="相似的心愿（提交前查重）", tags=("wishes",), responses=LIST_OK)
-def wish_similar():
+@api_route("/wishes/similar", summary="相似的心愿（提交前查重）", tags=("wishes",), query=WishSimilarQuery,
+           responses=LIST_OK)
+def wish_similar(query: WishSimilarQuery):
     """Open wishes like this one (?title=打印机 and/or ?item_id=3), so the resident can support one instead."""
     resident = current_resident()
-    raw_item = request.args.get("item_id") or ""
-    rows = wishes.similar_wishes(db.session, resident.community_id, title=(request.args.get("title") or "")[:100],
-                                 item_id=int(raw_item) if raw_item.isdigit() else None)
+    rows = wishes.similar_wishes(db.session, resident.community_id, title=query.title, item_id=query.item_id)
     return jsonify({"wishes": [summary_json(w) for w in rows]})
 
 
-@api_route("/wishes", methods=("POST",), summary="许一个心愿", tags=("wishes",), request_schema=CREATE_REQUEST,
+@api_route("/wishes", methods=("POST",), summary="许一个心愿", tags=("wishes",), body=WishCreate,
            responses={201: {"description": "已提交", **ref("Wish")}, 403: ERROR_RESPONSES[403],
                       404: ERROR_RESPONSES[404],
                       409: {"description": "已有相似心愿（details.similar 列出它们）", **ref("Error")}})
-def wish_create():
+def wish_create(body: WishCreate):
     """Make a wish from the catalogue (item_id) or in words (title); similar open wishes are offered first."""
-    body, resident = json_body(), current_resident()
-    if not body.get("title") and body.get("item_id") is None:
-        raise ValidationFailed("请选择目录中的设施，或写下您的心愿", code="missing_field",
-                               details={"fields": ["title", "item_id"]})
-    title = body.get("title") or ""
-    item_id = body.get("item_id")
+    resident = current_resident()
+    title = body.title
+    item_id = body.item_id
     if item_id is None and title:
         matched = wish_catalogue.match_item(db.session, resident.community_id, title)
         item_id = matched.id if matched else None
     elif item_id is not None:
         wish_catalogue.get_item(db.session, item_id, resident.community_id)
-    if not body.get("force"):
+    if not body.force:
         similar = wishes.similar_wishes(db.session, resident.community_id,
                                         title=title or wish_catalogue.get_item(db.session, item_id,
                                                                                resident.community_id).name,
@@ -244,7 +225,7 @@ def wish_create():
             raise Conflict("邻居已经提过类似的心愿，可以直接支持它", code="similar_wishes",
                            details={"similar": [summary_json(w) for w in similar]})
     wish = wishes.create_wish(db.session, resident, title=title, item_id=item_id,
-                              description=body.get("description") or "", building=body.get("building"),
+                              description=body.description, building=body.building,
                               source=CHANNEL)
     out = wish_json(wish, resident)
     return jsonify(out), 201
@@ -278,22 +259,21 @@ def wish_withdraw(wish_id: int):
 
 
 @api_route(f"{_WISH}/withdraw", methods=("POST",), summary="提出者撤回心愿（征集或审议中，需选择原因）",
-           tags=("wishes",), request_schema=WITHDRAW_REQUEST, responses={**WISH_OK, **ERRORS})
-def wish_withdraw_own(wish_id: int):
+           tags=("wishes",), body=WishWithdraw, responses={**WISH_OK, **ERRORS})
+def wish_withdraw_own(wish_id: int, body: WishWithdraw):
     """The author withdraws their wish with a reason (403 not_author, 409 cannot_withdraw once decided)."""
     resident = current_resident()
-    body = json_body()
-    wish = withdrawal.withdraw(db.session, wish_id, resident, body.get("reason") or "", body.get("note") or "")
+    wish = withdrawal.withdraw(db.session, wish_id, resident, body.reason, body.note)
     out = wish_json(wish, resident)
     return jsonify(out)
 
 
 @api_route(f"{_WISH}/comments", methods=("POST",), summary="留言", tags=("wishes",),
-           request_schema=COMMENT_REQUEST, responses={201: {"description": "成功", **ref("Wish")}, **ERRORS})
-def wish_comment(wish_id: int):
+           body=WishComment, responses={201: {"description": "成功", **ref("Wish")}, **ERRORS})
+def wish_comment(wish_id: int, body: WishComment):
     """Add a comment to a wish (shown as 王邻居 to everyone in the community)."""
     wish, resident = _wish(wish_id)
-    wishes.comment(db.session, wish, json_body()["text"], resident=resident)
+    wishes.comment(db.session, wish, body.text, resident=resident)
     out = wish_json(wish, resident)
     return jsonify(out), 201
 

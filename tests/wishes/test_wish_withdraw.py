@@ -152,7 +152,8 @@ def test_no_token_401_unbound_403_other_community_404(client, wang, login, make_
 def test_the_route_is_in_the_openapi_document(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     op = doc["paths"]["/api/v1/wishes/{wish_id}/withdraw"]["post"]
-    schema = op["requestBody"]["content"]["application/json"]["schema"]
+    ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]  # a named request model
+    schema = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert schema["properties"]["reason"]["enum"] == ["duplicated", "started", "unfeasible", "done"]
     assert {"200", "401", "403", "404", "409", "422"} <= set(op["responses"])
     assert "withdrawn" in doc["components"]["schemas"]["WishSummary"]["properties"]["status"]["enum"]
