@@ -44,6 +44,7 @@ test-moved-clock: install
 bench: install
 	$(PY) bench/nlp_bench.py
 	$(PY) bench/wechat_roundtrip.py
+	$(PY) bench/hot_paths.py
 
 # ruff and the import contracts (both also run inside make test's architecture tests where they apply)
 lint: install

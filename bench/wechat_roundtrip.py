@@ -1,187 +1,178 @@
-"""Signed text-message round trip through /wechat under gunicorn (2 workers) on PostgreSQL + Redis,
-against a bare Flask echo app in the same run; prints both throughputs, their ratio and p50/p99.
+"""The cost of one chat turn (issue 21): signed text messages to /wechat under gunicorn on PostgreSQL +
+Redis, for linli and three yardsticks, run in rotation and repeated; prints one table.
 
-It also measures two floors (bench/floor_apps.py): echo plus one durable INSERT per message, and
-that plus nlp.parse. They bound the ratio any app that parses and stores each message can reach
-on the machine the bench runs on; BENCH_FLOORS=0 skips them.
+    make bench                                  # or: .venv/bin/python bench/wechat_roundtrip.py
+    BENCH_SECONDS=5 BENCH_ROUNDS=1 .venv/bin/python bench/wechat_roundtrip.py      # a quick check
+    BENCH_GUNICORN="-w 4 -k sync" .venv/bin/python bench/wechat_roundtrip.py       # another worker model
 
-Needs wrk (Debian package `wrk`), PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL;
-defaults: the machine's `test` database and Redis db 15). Target: ratio >= 0.25, p99 <= 50 ms.
+The apps, each on the same gunicorn settings (default 2 workers x 8 threads, gthread):
+- linli: wsgi:app, the whole turn (signature, timestamp window, replay guard, dedup, resident,
+  dialog, the message and its reply committed before answering);
+- peer: bench/peer_app.py, what a typical team writes (wechatpy check/parse, ORM store + session
+  row, jieba keyword reply);
+- floor: bench/floor_apps.py parse_insert_app, nlp.parse and one durable INSERT per message;
+- echo: bench/echo_app.py, bare Flask returning the body.
+
+The traffic is a realistic mix from BENCH_RESIDENTS (2000) bound residents of the demo community grown
+by generated households (see harness.prepare_community): greetings, parking questions (还有空车位吗,
+N幢还有临时车位吗), progress questions, repair dialogs (报修 → 我家 → 确认, 我家水管漏水 → 确认), bookings
+(预约明天上午测血压 → 1 → 确认) and thanks. Residents talk in cohorts of 100, turn by turn, so a dialog's
+turns arrive in order even in a short run (see mix); every request is a distinct message
+(its own MsgId and nonce, signed just before its run). Conversations are reset to the bot before each
+linli run and no text asks for a person, so no traffic lands on the silent staff-held path: the
+`empty` column is the share of replies without text, and should be 0 for every app.
+
+Per app: req/s min/median/max over BENCH_ROUNDS (3) runs of BENCH_SECONDS (10) with
+BENCH_CONNECTIONS (16), median p50 and p99, and the gunicorn processes' CPU (master + workers, from
+/proc) per request; then linli's ratios to echo, floor and peer against issue 21's targets, and
+(BENCH_PROBE=1, default) the latency of each kind of text through linli, measured one at a time.
+BENCH_APPS=linli,peer picks apps. Other settings: see bench/harness.py. Needs wrk (apt-get install -y wrk).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import re
-import shutil
-import signal
-import socket
-import subprocess
+import random
+import statistics
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PY = sys.executable
-DB = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-TOKEN = "bench-token"
-CONNECTIONS, THREADS, SECONDS, REQUESTS = 16, 2, int(os.environ.get("BENCH_SECONDS", "10")), 40000
-GUNICORN = ["-w", "2", "-k", "gthread", "--threads", "8", "--keep-alive", "5", "--preload", "--log-level", "warning"]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness  # noqa: E402
+
+APPS = {"linli": "wsgi:app", "peer": "bench.peer_app:app", "floor": "bench.floor_apps:parse_insert_app",
+        "echo": "bench.echo_app:app"}
+LABELS = {"linli": "linli", "peer": "peer (Flask+wechatpy+ORM+jieba)", "floor": "floor (parse + INSERT)",
+          "echo": "bare Flask echo"}
+COHORT, WINDOW = 100, 4  # residents talking at once, turns each before the next cohort (see mix)
+BUILDINGS = ("1", "2", "3", "5", "7", "9", "10", "28", "30")
+# (kind, turns, weight): a resident picks one script after another
+SCRIPTS = (
+    ("greeting", ("你好",), 20),
+    ("parking", ("还有空车位吗",), 15),
+    ("parking_building", ("{b}幢还有临时车位吗",), 15),
+    ("progress", ("我报修的修好了没",), 15),
+    ("repair_dialog", ("报修", "我家", "确认"), 10),
+    ("repair_oneshot", ("我家水管漏水", "确认"), 5),
+    ("booking", ("预约明天上午测血压", "1", "确认"), 10),
+    ("thanks", ("谢谢",), 5),
+)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def signed_requests(n: int, residents: list[str]) -> list[tuple[str, str]]:
-    """n distinct signed POSTs (query string, XML body): unique nonce and MsgId each."""
-    now = int(time.time())
-    texts = ["你好", "3号楼电梯坏了", "30幢还有临时车位吗", "明天上午想测个血压", "谢谢", "转人工"]
+def conversations(residents: list[dict], turns: int, seed: int = 7) -> list[list[tuple[str, str]]]:
+    """For each resident, `turns` (kind, text) in the order they send them."""
+    rng = random.Random(seed)
+    weights = [w for _k, _t, w in SCRIPTS]
     out = []
-    for i in range(n):
-        ts, nonce = str(now), f"n{i:08d}"
-        sig = hashlib.sha1("".join(sorted([TOKEN, ts, nonce])).encode()).hexdigest()
-        body = (
-            f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>"
-            f"<FromUserName><![CDATA[{residents[i % len(residents)]}]]>"
-            f"</FromUserName><CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{texts[i % len(texts)]}]]></Content><MsgId>{9000000000 + i}</MsgId></xml>"
-        )
-        out.append((f"/wechat?signature={sig}&timestamp={ts}&nonce={nonce}", body))
+    for _ in residents:
+        said: list[tuple[str, str]] = []
+        while len(said) < turns:
+            kind, texts, _w = rng.choices(SCRIPTS, weights)[0]
+            b = rng.choice(BUILDINGS)
+            said += [(f"{kind}:{i + 1}" if len(texts) > 1 else kind, t.format(b=b)) for i, t in enumerate(texts)]
+        out.append(said[:turns])
     return out
 
 
-def _lua_string(value: str) -> str:
-    """A Lua string literal holding value's UTF-8 bytes (LuaJIT has no \\u escape: JSON's would
-    reach the server as the six characters \\u4f60, not as 你)."""
-    return '"' + "".join(f"\\{b:03d}" if b < 32 or b in (34, 92) or b > 126 else chr(b)
-                         for b in value.encode("utf-8")) + '"'
+def mix(residents: list[dict], n: int, run: int) -> list[harness.Request]:
+    """n signed messages. Residents come in cohorts of COHORT; a cohort sends WINDOW turns, turn by turn
+    (each resident's turn t before anyone's t+1, so a resident's turns are COHORT requests apart and
+    arrive in order), then the next cohort; after every cohort, the next WINDOW turns, and so on. A short
+    run thus still sees whole dialogs, and a long one every resident."""
+    rng = random.Random(run)
+    cohorts = [residents[i:i + COHORT] for i in range(0, len(residents), COHORT)]
+    rng.shuffle(cohorts)
+    turns = WINDOW * -(-n // (WINDOW * len(residents)))
+    said = {r["oa"]: s for r, s in zip(residents, conversations(residents, turns, seed=7 + run), strict=True)}
+    ts, reqs = int(time.time()), []
+    base = (int(time.time()) % 100_000) * 1_000_000_000 + run * 10_000_000
+    for first in range(0, turns, WINDOW):
+        for cohort in cohorts:
+            order = list(cohort)
+            for t in range(first, first + WINDOW):
+                rng.shuffle(order)
+                for r in order:
+                    k = len(reqs)
+                    reqs.append(harness.wechat_post(r["oa"], said[r["oa"]][t][1], base + k, f"r{run}n{k}", ts))
+                    if len(reqs) == n:
+                        return reqs
+    return reqs
 
 
-def lua_script(reqs: list[tuple[str, str]], path: Path) -> None:
-    """A wrk script that cycles through the pre-signed requests."""
-    lines = ["local reqs = {}"]
-    for i, (url, body) in enumerate(reqs, 1):
-        lines.append(f"reqs[{i}] = {{{_lua_string(url)}, {_lua_string(body)}}}")
-    lines.append(
-        "local i = 0\n"
-        "function setup(thread) thread:set('offset', i) i = i + 1 end\n"
-        "local n = 0\n"
-        "function init(args) n = offset end\n"
-        "function request()\n"
-        f"  n = n + {THREADS}\n"
-        "  local r = reqs[(n % #reqs) + 1]\n"
-        "  return wrk.format('POST', r[1], {['Content-Type']='text/xml'}, r[2])\n"
-        "end\n"
-        "function done(summary, latency, requests)\n"
-        "  io.write(string.format('JSON {\"requests\":%d,\"seconds\":%f,\"p50\":%f,\"p99\":%f,'\n"
-        "    .. '\"errors\":%d,\"non2xx\":%d}\\n',\n"
-        "    summary.requests, summary.duration/1e6, latency:percentile(50)/1000, latency:percentile(99)/1000,\n"
-        "    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,\n"
-        "    summary.errors.status))\n"
-        "end\n"
-    )
-    path.write_text("\n".join(lines), encoding="utf-8")
-
-
-def serve(app_spec: str, port: int, env: dict) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [PY, "-m", "gunicorn", *GUNICORN, "-b", f"127.0.0.1:{port}", app_spec],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return proc
-        except Exception as exc:
-            if getattr(exc, "code", None):  # any HTTP answer means it is up
-                return proc
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"server {app_spec} did not start: {proc.stderr.read().decode()[-2000:]}")
-
-
-def run_wrk(port: int, script: Path) -> dict:
-    out = subprocess.run(
-        ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--latency", "-s", str(script),
-         f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True,
-    ).stdout
-    stats = json.loads(re.search(r"JSON (\{.*\})", out).group(1))
-    stats["rps"] = stats["requests"] / stats["seconds"]
-    return stats
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
+def probe(residents: list[dict], per_kind: int = 12) -> dict[str, list[float]]:
+    """Latency (ms) of each kind of text through linli, one request at a time on a quiet server."""
+    server = harness.Server(APPS["linli"])
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def prepare(env: dict) -> list[str]:
-    """Fresh schema, the demo community; returns some residents' openids."""
-    code = (
-        "from app import create_app\nfrom app.core.db import db\nfrom sqlalchemy import text\n"
-        "from flask_migrate import upgrade\nfrom app.community.models import Resident\n"
-        "import app.core.redis_conn as r\n"
-        "a = create_app()\n"
-        "with a.app_context():\n"
-        "    with db.engine.begin() as c:\n"
-        "        c.execute(text('DROP SCHEMA public CASCADE')); c.execute(text('CREATE SCHEMA public'))\n"
-        "    upgrade()\n"
-        "    r.get_redis(a).flushdb()\n"
-    )
-    subprocess.run([PY, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([PY, "-m", "flask", "--app", "wsgi", "seed-demo"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    code = (
-        "from app import create_app\nfrom app.core.db import db\nfrom app.community.models import Resident\n"
-        "a = create_app()\nwith a.app_context():\n"
-        "    rows = db.session.query(Resident).filter(Resident.oa_openid.isnot(None))\n"
-        "    print('\\n'.join(r.oa_openid for r in rows))\n"
-    )
-    out = subprocess.run([PY, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
-    return out.split() or ["o_bench_unknown"]
+        harness.reset_conversations()
+        said = conversations(residents[:per_kind * 4], 12, seed=99)
+        timings: dict[str, list[float]] = {}
+        for t in range(12):
+            for i, turns in enumerate(said):
+                kind, text = turns[t]
+                r = harness.wechat_post(residents[i]["oa"], text, 900_000_000_000_000 + t * 1000 + i, f"p{t}_{i}",
+                                        int(time.time()))
+                req = urllib.request.Request(server.base + r.path, data=r.body.encode(), headers=r.headers)
+                began = time.perf_counter()
+                with urllib.request.urlopen(req, timeout=30) as response:
+                    response.read()
+                timings.setdefault(kind, []).append((time.perf_counter() - began) * 1000)
+        return timings
+    finally:
+        server.stop()
 
 
 def main() -> None:
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed: apt-get install -y wrk")
-    env = {**os.environ, "LINLI_ENV": "development",
-           "DATABASE_URL": DB, "BENCH_FLOOR_DSN": DB, "REDIS_URL": REDIS, "WECHAT_TOKEN": TOKEN,
-           "WECHAT_API_BASE_URL": "http://127.0.0.1:9", "PYTHONPATH": str(ROOT)}
-    env.pop("WECHAT_AES_KEY", None)
-    openids = prepare(env)
-    results = {}
+    harness.require_wrk()
+    names = [a.strip() for a in os.environ.get("BENCH_APPS", ",".join(APPS)).split(",") if a.strip()]
+    print(f"preparing {harness.RESIDENTS} bound residents on {harness.DB.rsplit('/', 1)[-1]} ...", flush=True)
+    residents = harness.prepare_community(harness.build_app())
+    if "peer" in names:
+        os.environ["BENCH_PEER_DATABASE_URL"] = harness.DB  # read when the module is imported
+        from bench import peer_app
+
+        peer_app.seed_sessions([r["oa"] for r in residents])
+    results: dict[str, list[dict]] = {LABELS[n]: [] for n in names}
+    n = max(2000, harness.MAX_RATE * harness.SECONDS)
     with tempfile.TemporaryDirectory() as tmp:
-        apps = [("linli", "wsgi:app"), ("echo", "bench.echo_app:app")]
-        if os.environ.get("BENCH_FLOORS", "1") == "1":
-            apps += [("floor: insert", "bench.floor_apps:insert_app"),
-                     ("floor: parse+insert", "bench.floor_apps:parse_insert_app")]
-        for name, spec in apps:
-            script = Path(tmp) / f"app{len(results)}.lua"
-            lua_script(signed_requests(REQUESTS, openids), script)
-            port = free_port()
-            proc = serve(spec, port, env)
-            try:
-                results[name] = run_wrk(port, script)
-            finally:
-                stop(proc)
-    linli, echo = results["linli"], results["echo"]
-    print(f"connections={CONNECTIONS} duration={SECONDS}s gunicorn {' '.join(GUNICORN)}")
-    for name, r in results.items():
-        print(f"{name:20s} {r['rps']:8.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
-              f"errors {r['errors']} non-2xx {r['non2xx']}  ratio to echo {r['rps'] / echo['rps']:.3f}")
-    print(f"ratio linli/echo = {linli['rps'] / echo['rps']:.3f} (target >= 0.25); "
-          f"linli p99 = {linli['p99']:.2f} ms (target <= 50)")
+        for run in range(harness.ROUNDS):
+            for name in names:  # interleaved: one run of each app, then the next round
+                harness.reset_conversations()
+                path = Path(tmp) / f"{name}{run}.txt"
+                harness.write_requests(mix(residents, n, run * 10 + names.index(name)), path)
+                server = harness.Server(APPS[name])
+                try:
+                    stats = harness.run_wrk(server, path)
+                finally:
+                    server.stop()
+                if name == "echo":
+                    stats["wrapped"] = 0  # stateless: a repeated request costs it the same
+                results[LABELS[name]].append(stats)
+                print(f"  round {run + 1} {name:6s} {stats['rps']:7.0f} req/s  p50 {stats['p50']:6.1f}  "
+                      f"p99 {stats['p99']:6.1f} ms  CPU {stats['cpu_ms']:.2f} ms/req  "
+                      f"empty {stats['empty_share']:.1%}", flush=True)
+    print()
+    harness.print_table(results, (
+        f"/wechat, {len(residents)} residents, realistic mix; {harness.ROUNDS} round(s) x {harness.SECONDS} s, "
+        f"{harness.CONNECTIONS} connections; gunicorn {' '.join(harness.WORKERS)}; {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}"))
+    if "linli" in names:
+        linli = harness.median_rps(results["linli"])
+        p99 = statistics.median(r["p99"] for r in results["linli"])
+        cpu = statistics.median(r["cpu_ms"] for r in results["linli"])
+        parts = [f"linli / {n} = {linli / harness.median_rps(results[LABELS[n]]):.2f}"
+                 for n in ("echo", "floor", "peer") if n in names]
+        print("ratios of median req/s: " + ";  ".join(parts))
+        print(f"targets (issue 21): linli/peer >= 1.5, linli/floor >= 0.5, p99 <= 100 ms (now {p99:.0f}), "
+              f"CPU <= 3.5 ms a turn (now {cpu:.2f})")
+        if os.environ.get("BENCH_PROBE", "1") == "1":
+            timings = probe(residents)
+            print("\nlinli, one request at a time (ms): kind  median  max")
+            for kind, ms in sorted(timings.items(), key=lambda kv: -statistics.median(kv[1])):
+                print(f"  {kind:18s} {statistics.median(ms):7.1f} {max(ms):7.1f}   (n={len(ms)})")
 
 
 if __name__ == "__main__":
