@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -15,7 +15,9 @@ from nlp.resources import classes, cues, intents
 
 INTENTS = (
     "repair", "complaint", "wish", "parking_query", "car_notice", "booking_create",
-    "booking_cancel", "booking_query", "ticket_status", "human", "greeting", "out_of_scope",
+    "booking_cancel", "booking_query", "ticket_status", "human", "emergency", "info",
+    "activity_query", "activity_signup", "activity_cancel", "merchant_query", "greeting",
+    "out_of_scope",
 )
 FALLBACK = "out_of_scope"
 SECONDARY = 0.4  # share of each further cue's weight added to the strongest one
@@ -54,6 +56,8 @@ class _Model:
     fuzzy_weight: float
     families: dict[str, str]  # intent -> family name (booking_* share one)
     defaults: dict[str, str]  # family -> intent chosen when its members tie
+    # intent -> score at or above which it wins outright (a person in danger beats a repair)
+    priority: dict[str, float] = field(default_factory=dict)
 
 
 _lock = threading.Lock()
@@ -117,6 +121,7 @@ def _build(mask_exemplar: Any) -> _Model:
         fuzzy_weight=float(thresholds["fuzzy_weight"]),
         families={i: f for f, spec in extra["families"].items() for i in spec["members"]},
         defaults={f: spec["default"] for f, spec in extra["families"].items()},
+        priority={k: float(v) for k, v in (extra.get("priority") or {}).items()},
     )
 
 
@@ -284,7 +289,15 @@ def decide(m: _Model, scores: dict[str, float]) -> tuple[str, float]:
     """Pick the intent, falling back when the best score is low or the top two are too close.
 
     Intents of one family (the booking_* trio) compete with others as one: the gap is
-    measured to the best other family, and within the family a near tie goes to its default."""
+    measured to the best other family, and within the family a near tie goes to its default.
+    An intent with a priority (emergency) wins outright once its score reaches it."""
+    for name, floor in m.priority.items():
+        top = scores.get(name, 0.0)
+        if top >= floor:
+            others = max((v for k, v in scores.items() if k != name), default=0.0)
+            strength = 1.0 - math.exp(-top / 3.0)
+            margin = max(0.0, top - max(others, 0.0)) / top
+            return name, round(min(1.0, max(0.75, strength * (0.5 + 0.5 * margin))), 3)
     family_best: dict[str, tuple[str, float]] = {}
     for name, value in scores.items():
         family = m.families.get(name, name)

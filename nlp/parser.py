@@ -103,6 +103,14 @@ def _vocab_slots(intent: str, text: str, raw: str) -> dict[str, str]:
         found = vocab.facility(raw)
         if found:
             slots["facility"] = found
+    elif intent.startswith("activity_"):
+        found = vocab.activity(text)
+        if found:
+            slots["activity"] = found
+    elif intent == "merchant_query":
+        found = vocab.shop(text)
+        if found:
+            slots["shop"] = found
     return slots
 
 
@@ -132,6 +140,12 @@ NEEDS_SLOTS = {
     name: frozenset({"service"}) for name in ("booking_create", "booking_cancel", "booking_query")
 }
 PASSIVE = frozenset({"greeting", intents.FALLBACK})
+# The contract-v2 intents are decided by the rules alone: their cues are specific (a person in
+# danger, a shop, an activity) and the anchors above say nothing about them (附近哪里可以钓鱼
+# names a nuisance word, not a shop), so the back-off stays silent when it would say one.
+RULES_ONLY = frozenset({
+    "emergency", "info", "activity_query", "activity_signup", "activity_cancel", "merchant_query",
+})
 
 
 @dataclass
@@ -190,7 +204,7 @@ def _backoff(rules: _Rules, clf: Any, threshold: float) -> tuple[str, float] | N
     if rules.scores.get(intents.FALLBACK, 0.0) >= m.min_score:
         return None  # the rules chose out_of_scope on a cue of their own
     label, prob = clf.predict(rules.masked)[0]
-    if label == intents.FALLBACK or prob < threshold:
+    if label == intents.FALLBACK or label in RULES_ONLY or prob < threshold:
         return None
     if label not in PASSIVE and (rules.scores.get(label, 0.0) <= 0 or not anchored(rules, label)):
         return None

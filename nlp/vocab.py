@@ -1,4 +1,5 @@
-"""Slots found by vocabulary: category, clinic service, parking kind, wished facility."""
+"""Slots found by vocabulary: category, clinic service, parking kind, wished facility, activity
+and shop."""
 
 from __future__ import annotations
 
@@ -161,3 +162,81 @@ def facility(text: str) -> str | None:
         if len(trimmed) >= 2:
             phrase = trimmed
     return phrase[:12] if len(phrase) > 12 else phrase
+
+
+def _alt(words: list[str]) -> str:
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
+
+@lru_cache(maxsize=1)
+def _activity_pattern() -> re.Pattern[str]:
+    table = lexicon()["activity"]
+    names, prefixes, suffixes = (_alt(table[k]) for k in ("names", "prefixes", "suffixes"))
+    return re.compile(f"(?:{prefixes})?(?:{names})+(?:{suffixes}){{0,2}}")
+
+
+def activity(text: str) -> str | None:
+    """The activity or club named in an activity_* message (帮我报名周六的书法课 -> 书法课).
+
+    Of several, a name that only qualifies a later one (老年大学的电脑班) gives way to it."""
+    found = list(_activity_pattern().finditer(text))
+    if not found:
+        return None
+    pick = found[0]
+    for later in found[1:]:
+        # 老年大学的电脑班 -> 电脑班; 想学象棋 给他报个象棋班 -> 象棋班
+        if text[pick.end():pick.end() + 1] == "的" or later.group(0).startswith(pick.group(0)):
+            pick = later
+    phrase = pick.group(0)
+    for qualifier in lexicon()["activity"].get("qualifiers") or []:
+        if phrase.startswith(qualifier) and len(phrase) - len(qualifier) >= 2:
+            phrase = phrase[len(qualifier):]  # 老年大学电脑课 -> 电脑课
+    return phrase
+
+
+@lru_cache(maxsize=1)
+def _shop_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    table = lexicon()["shop"]
+    verbs = _alt(table["verbs"])
+    verb_phrase = re.compile(
+        rf"(?:{verbs})[\u4e00-\u9fa5]{{1,4}}?(?=(?:{_alt(table['verb_ends'])})|(?:{verbs})|[\s，,。？?]|$)"
+    )
+    named = re.compile(_alt(table["services"] + table["nouns"]))
+    suffixed = re.compile(rf"([\u4e00-\u9fa5]{{1,4}}?)(?:{_alt(table['suffixes'])})")
+    return verb_phrase, named, suffixed
+
+
+def _kind_before_suffix(text: str) -> tuple[int, str] | None:
+    """A shop noun ending in 店/铺/馆...: 水果店, 包子铺 (not 那家店): at most two characters of
+    kind before the suffix, none of them a determiner or a place word."""
+    not_kind = lexicon()["shop"]["not_kind"]
+    strip = re.compile(f"^(?:{_alt(not_kind)})+")
+    for m in _shop_patterns()[2].finditer(text):
+        kind = strip.sub("", strip.sub("", m.group(1).rsplit("的", 1)[-1])[-2:])
+        if kind and kind not in not_kind:
+            start = m.end(1) - len(kind)
+            return start, text[start:m.end()]
+    return None
+
+
+def shop(text: str) -> str | None:
+    """The kind of shop or service in a merchant_query message (附近有修鞋的吗 -> 修鞋)."""
+    verb_phrase, named, _ = _shop_patterns()
+    found: list[tuple[int, int, str]] = []
+    m = verb_phrase.search(text)
+    if m:
+        found.append((m.start(), -len(m.group(0)), m.group(0)))
+    m = named.search(text)
+    if m:
+        found.append((m.start(), -len(m.group(0)), m.group(0)))
+    kind = _kind_before_suffix(text)
+    if kind:
+        overlap = m and m.start() < kind[0] + len(kind[1]) and kind[0] < m.end()
+        if overlap and len(kind[1]) > len(m.group(0)):
+            found.remove((m.start(), -len(m.group(0)), m.group(0)))  # 干洗店 over 干洗
+            overlap = False
+        if not overlap:
+            found.append((kind[0], -len(kind[1]), kind[1]))  # else the named noun wins
+    if not found:
+        return None
+    return min(found)[2]

@@ -14,10 +14,12 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 INTENTS = {
     "repair", "complaint", "wish", "parking_query", "car_notice", "booking_create",
     "booking_cancel", "booking_query", "ticket_status", "human", "greeting", "out_of_scope",
+    # contract version 2
+    "emergency", "info", "activity_query", "activity_signup", "activity_cancel", "merchant_query",
 }
 SLOTS = {
     "building", "unit", "room", "category", "service", "date", "period", "time",
-    "plate", "parking_kind", "facility",
+    "plate", "parking_kind", "facility", "activity", "shop",
 }
 
 
