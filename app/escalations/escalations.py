@@ -46,6 +46,9 @@ ADVICE = {
     "fire": "发生火情：请立即拨打 119，用湿毛巾捂住口鼻，弯腰沿安全通道撤离，不要乘坐电梯。",
     "lift": "电梯困人：请按电梯内的警铃或拨打轿厢内的救援电话，保持冷静，不要扒门或试图爬出，等待救援。",
     "fainted": "有人晕倒：请立即拨打 120，不要随意搬动病人，保持呼吸道通畅，留人在旁等候救护。",
+    # a person in danger said in other words (the parser's `emergency`, contract version 2)
+    "emergency": "有人遇到危险：请先拨打 120（急救）或 119（火警），不要随意搬动伤者，留人在旁照看，"
+                 "并告诉我们具体位置。",
 }
 SAFETY_ADVICE = {word: ADVICE[kind] for word, kind in SAFETY_WORDS.items()}
 SAFETY_TAIL = "\n已紧急通知物业值班人员，工作人员马上联系您。"
@@ -93,6 +96,9 @@ def intercept(session: Session, conversation: Conversation, text: str, now: date
     if parsed is None:
         parsed = _parse(text, now)
     intent = "human" if text in HUMAN_WORDS else getattr(parsed, "intent", None)
+    if intent == "emergency":  # never the menu: advice first, and staff on duty told at once
+        escalate(session, conversation, trigger="safety", text=text, now=now, urgent=True)
+        return ADVICE["emergency"] + SAFETY_TAIL
     if intent == "human":
         escalate(session, conversation, trigger="human", text=text, now=now)
         return HUMAN_REPLY

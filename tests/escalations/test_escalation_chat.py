@@ -111,6 +111,14 @@ def test_safety_words_escalate_urgently_with_advice(wx, wang, make_staff, run_jo
     app.extensions.get("wechat_clients", {}).pop("wecom", None)
 
 
+@pytest.mark.parametrize("text", ["家里老人摔倒了起不来", "我老伴突然晕倒叫不醒了"])
+def test_a_person_in_danger_gets_advice_and_an_urgent_escalation_never_the_menu(wx, wang, text):
+    answer = wx.say("o_wang", text)
+    assert "120" in answer and answer.endswith(escalations.SAFETY_TAIL)
+    [esc] = _escalations()
+    assert esc.urgent and esc.trigger == "safety"
+
+
 def test_safety_words_are_answered_even_while_staff_hold_the_conversation(wx, wang, run_jobs):
     wx.say("o_wang", "转人工")
     assert wx.say("o_wang", "随便说说") is None
