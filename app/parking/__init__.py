@@ -31,6 +31,8 @@ def init_app(app: Flask) -> None:
     hooks.add_early_reply(owner_reply)
     add_templates(app, __name__)
     periodic.every("app.parking.jobs.prune_events", "low", interval=3600)  # ~100 reports/s would pile up
+    if app.config.get("LINLI_ENV") == "development" and not app.config.get("TESTING"):
+        periodic.every("app.parking.jobs.feed_demo_counts", "low", interval=60)  # make run's camera feed
     add_seed_step(seed_parking)
     menu.add_line("parking_query", 40, "查车位：如“30幢还有临时车位吗”")
     menu.add_line("car_notice", 50, "挪车：如“浙A12345挡住出口了请挪车”")

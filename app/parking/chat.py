@@ -50,9 +50,31 @@ def describe(zone: Availability, now: datetime, stale_minutes: int) -> str:
 def _nearby(found: list[Availability], position: int, exclude: str | None, now: datetime, stale: int) -> str:
     near = parking.nearest_with_space(found, position, exclude=exclude)
     lots = [a for a in found if a.building is None and a.has_space][:2]
-    if not near and not lots:
-        return "附近楼栋暂时都没有空车位。"
-    return "附近有空位的：\n" + "\n".join(describe(a, now, stale) for a in near + lots)
+    if near or lots:
+        return "附近有空位的：\n" + "\n".join(describe(a, now, stale) for a in near + lots)
+    others = [a for a in found if a.building != exclude]
+    unknown = [a for a in others if a.stale or a.at is None]
+    if others and len(unknown) == len(others):  # nothing current to go on: never say "no spaces"
+        return "附近楼栋的车位数据暂时没有更新，无法确认是否有空位，请以现场为准。"
+    if unknown:
+        return (f"按最新数据，附近楼栋暂时没有空车位；另有{len(unknown)}处车位数据未及时更新，"
+                "可能有空位，请以现场为准。")
+    return "按最新数据，附近楼栋暂时都没有空车位。"
+
+
+def named_zones(found: list[Availability], text: str) -> list[Availability]:
+    """Shared lots the message names (北门停车场, or just 北门): a lot is answered for itself, not for the
+    resident's building."""
+    named = []
+    for zone in found:
+        if zone.building is not None:
+            continue
+        core = zone.name
+        for suffix in ("停车场", "停车区", "停车位", "车场"):
+            core = core.removesuffix(suffix)
+        if zone.name in text or (len(core) >= 2 and core in text):
+            named.append(zone)
+    return named
 
 
 def answer_parking(turn: Turn) -> str:
@@ -65,6 +87,13 @@ def answer_parking(turn: Turn) -> str:
     found = parking.availability(turn.session, conn, community_id, now=now, stale_minutes=stale)
     if not found:
         return NO_ZONES
+    lots = named_zones(found, turn.text)
+    if lots:
+        lines = [describe(a, now, stale) for a in lots]
+        if not any(a.has_space for a in lots):
+            position = min(a.position for a in lots)
+            lines.append(_nearby(found, position, None, now, stale))
+        return "\n".join(lines)
     slots = dict(getattr(turn.parsed, "slots", None) or {})
     building = slots.get("building")
     if building:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,29 @@ def _occupancy(capacity: int, at, rng: random.Random) -> int:
     night = (math.cos((hour - 2) / 24 * 2 * math.pi) + 1) / 2  # 1 at 02:00, 0 at 14:00
     value = capacity * (0.55 + 0.4 * night) + rng.uniform(-1.5, 1.5)
     return max(0, min(capacity, round(value)))
+
+
+def feed_demo_counts(session: Session, *, now=None, rng: random.Random | None = None) -> list[ParkingZone]:
+    """The demo camera's next report for every zone it covers, through the real ingest path: `make run`'s
+    counts stay current (they would go stale 10 minutes after start). Does nothing where the demo device
+    does not exist, i.e. anywhere `flask seed-demo` did not run. Returns the zones it updated."""
+    from app.parking import ingest  # noqa: PLC0415 - demo only
+
+    device = session.scalar(select(ParkingDevice).where(ParkingDevice.key_id == DEMO_DEVICE_KEY))
+    if device is None:
+        return []
+    now = now or utcnow()
+    rng = rng or random.Random()
+    updated = []
+    for zone in session.scalars(select(ParkingZone).where(ParkingZone.community_id == device.community_id,
+                                                          ParkingZone.active.is_(True))):
+        report = {"event_id": f"demo-{zone.code}-{int(now.replace(tzinfo=UTC).timestamp())}", "zone": zone.code,
+                  "at": now.replace(microsecond=0).isoformat() + "Z",
+                  "fixed_occupied": _occupancy(zone.fixed_capacity, now, rng),
+                  "temporary_occupied": _occupancy(zone.temporary_capacity, now, rng)}
+        if ingest.apply_report(session, device, report, now=now).status == "applied":
+            updated.append(zone)
+    return updated
 
 
 def seed_parking(session: Session, community: Community) -> None:

@@ -103,3 +103,60 @@ def test_an_unknown_building(wx, wang):
 def test_an_unbound_user_in_a_one_community_deployment_sees_buildings_with_space(wx, lots):
     reply = wx.say("o_stranger", "还有车位吗")
     assert reply.startswith("目前有空位的：") and "1幢：固定车位余8" in reply and "30幢" not in reply
+
+
+def _north_lot(db_session, lots, *, occupied: int, at):
+    community_id = lots["1"].community_id
+    zone = parking.create_zone(db_session, community_id=community_id, code="north-lot", name="北门停车场",
+                               fixed_capacity=0, temporary_capacity=30)
+    zone.temporary_occupied, zone.last_event_at = occupied, at
+    db_session.commit()
+    return zone
+
+
+@pytest.mark.parametrize("text", ["北门停车场满了没", "北门还有车位吗"])
+def test_a_named_lot_is_answered_for_itself_not_for_the_residents_building(wx, wang, lots, db_session, text):
+    _north_lot(db_session, lots, occupied=26, at=utcnow())
+    reply = wx.say("o_wang", text)
+    assert reply.splitlines()[0] == "北门停车场：固定车位余0，临时车位余4（刚刚更新）"
+    assert "30幢" not in reply
+
+
+def test_with_every_count_stale_the_bot_never_says_there_is_no_space(wx, wang, lots, db_session):
+    old = utcnow() - timedelta(hours=1)
+    for zone in lots.values():
+        zone.last_event_at = old
+    db_session.commit()
+    reply = wx.say("o_wang", "还有车位吗")
+    assert "没有空车位" not in reply
+    assert "暂时没有更新，无法确认是否有空位" in reply
+
+
+def test_full_neighbours_with_some_stale_say_both(wx, wang, lots, db_session):
+    for number in ("1", "29", "31", "32"):
+        lots[number].fixed_occupied, lots[number].temporary_occupied = 10, 5
+    lots["32"].last_event_at = utcnow() - timedelta(hours=1)
+    db_session.commit()
+    reply = wx.say("o_wang", "还有车位吗")
+    assert "按最新数据，附近楼栋暂时没有空车位" in reply and "1处车位数据未及时更新" in reply
+
+
+def test_the_demo_camera_keeps_the_demo_counts_current(app, db_session, make_resident, clock):
+    from sqlalchemy import select
+
+    from app.community.models import Community
+    from app.parking.demo import feed_demo_counts, seed_parking
+
+    for number in ("1", "2", "30"):
+        make_resident(number, "1", "101", openid=f"o_feed_{number}")
+    community = db_session.scalar(select(Community))
+    assert feed_demo_counts(db_session) == []  # no demo camera, nothing happens (production)
+    seed_parking(db_session, community)
+    db_session.commit()
+    clock.shift(timedelta(minutes=30))  # the seeded counts are stale by now
+    assert all(a.stale for a in parking.availability(db_session, None, community.id))
+    updated = feed_demo_counts(db_session)
+    db_session.commit()
+    found = parking.availability(db_session, None, community.id)
+    assert len(updated) == len(found) and not any(a.stale for a in found)
+    assert feed_demo_counts(db_session) == []  # the same minute again: duplicates change nothing
