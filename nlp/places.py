@@ -25,6 +25,14 @@ BARE_ROOM_RE = re.compile(
     r"(?<![0-9A-Za-z.:：])(?P<r>\d{3,4})(?![0-9A-Za-z.:：%层楼年元块米度个次分点号月日天周])"
 )
 _NOT_ROOM_BEFORE = ("电话", "手机", "尾号", "号码", "密码", "验证码", "编号", "单号", "工号", "第")
+# A room read out digit by digit, as people say it (and voice recognition writes it): 五零二, 幺零零三.
+# Taken only right after a building or unit, or after words that introduce a home (住, 我家, 房号).
+_SPOKEN = "[零〇一二三四五六七八九幺]{3,4}"
+_NOT_AFTER_SPOKEN = "(?![零〇一二三四五六七八九幺十百千层楼年元块米度个次分点])"
+FOLLOW_SPOKEN_ROOM_RE = re.compile(rf"^\s*(?P<r>{_SPOKEN})(?:号|室)?{_NOT_AFTER_SPOKEN}")
+ONLY_SPOKEN_ROOM_RE = re.compile(rf"^\s*(?P<r>{_SPOKEN})(?:号|室)?[。.！!]?\s*$")  # the whole message: 五零二
+CUE_SPOKEN_ROOM_RE = re.compile(
+    rf"(?:住在|家住|住|我家|房号是?|房间号是?)(?P<r>{_SPOKEN}){_NOT_AFTER_SPOKEN}")
 
 
 def _add(slots: dict[str, str], key: str, raw: str | None) -> bool:
@@ -65,9 +73,13 @@ def find_places(text: str) -> tuple[dict[str, str], list[Span]]:
                     last_end = max(last_end, m.end())
                 break
     if "room" not in slots and last_end >= 0:
-        m = FOLLOW_ROOM_RE.match(text[last_end:])
+        m = FOLLOW_ROOM_RE.match(text[last_end:]) or FOLLOW_SPOKEN_ROOM_RE.match(text[last_end:])
         if m and _add(slots, "room", m.group("r")):
             claim(last_end, last_end + m.end())
+    if "room" not in slots:
+        m = CUE_SPOKEN_ROOM_RE.search(text) or ONLY_SPOKEN_ROOM_RE.match(text)
+        if m and not any(taken[m.start("r"):m.end("r")]) and _add(slots, "room", m.group("r")):
+            claim(m.start("r"), m.end("r"))
     if "room" not in slots:
         for m in BARE_ROOM_RE.finditer(text):
             if any(taken[m.start():m.end()]):

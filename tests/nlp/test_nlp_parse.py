@@ -130,3 +130,20 @@ def test_facility_is_a_short_noun_phrase():
 def test_period_question_states_none():
     slots = parse("我约的胃镜是上午还是下午", now=NOW).slots
     assert "period" not in slots
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我住五零二，水管漏水", {"room": "502"}),
+    ("3幢五零二厕所漏水", {"building": "3", "room": "502"}),
+    ("8栋2单元幺零零三没有热水", {"building": "8", "unit": "2", "room": "1003"}),
+    ("我家一二零三马桶堵了", {"room": "1203"}),
+    ("五零二", {"room": "502"}),
+])
+def test_a_room_said_digit_by_digit_is_a_room(text, expected):
+    slots = parse(text).slots
+    assert {key: slots.get(key) for key in expected} == expected
+
+
+@pytest.mark.parametrize("text", ["一二三四五六七", "电话一三八零", "我家住三楼"])
+def test_spoken_digits_without_a_home_context_are_not_a_room(text):
+    assert "room" not in parse(text).slots
