@@ -6,6 +6,8 @@ so a trapped lift is urgent from the chat and from the mini-program alike.
 
 from __future__ import annotations
 
+import re
+
 HUMAN_WORDS = frozenset({"转人工", "人工", "人工客服", "找人工"})
 CANCEL_WORDS = frozenset({"取消", "算了", "退出", "不要了", "不报了", "不用了", "不弄了", "撤销"})
 YES_WORDS = frozenset({"确认", "确定", "是", "是的", "对", "对的", "好", "好的", "可以", "提交", "确认提交", "嗯",
@@ -24,6 +26,21 @@ SAFETY_WORDS = {
 # Urgent for a repair's SLA: every safety word, and faults that cannot wait.
 URGENT_WORDS = (*SAFETY_WORDS, "漏水严重", "水漫", "淹了", "爆管", "困人", "被困", "漏气", "冒烟", "火灾",
                 "触电", "漏电")
+
+
+_PUNCTUATION = re.compile(r"[\s,，.。!！?？~～、…]+")
+# what may follow a cancel word in the same breath and still only cancel: 算了 不投诉了, 不用了谢谢, 算了吧
+_CANCEL_TAIL = re.compile(r"^(?:吧|啦|了|呀|哈|啊|嘛|谢谢|谢了|先这样|先不|不.{1,3}了|没事了?)*$")
+
+
+def says_cancel(text: str) -> bool:
+    """Whether a message only calls off what is being written: a cancel word, alone or with a refusal
+    after it (算了 不投诉了, 不用了谢谢); 取消预约 names something else and is not this."""
+    bare = _PUNCTUATION.sub("", text or "")
+    if bare in CANCEL_WORDS:
+        return True
+    word = next((w for w in sorted(CANCEL_WORDS, key=len, reverse=True) if bare.startswith(w)), None)
+    return word is not None and bool(_CANCEL_TAIL.match(bare[len(word):]))
 
 
 def names_a_wish(text: str) -> bool:

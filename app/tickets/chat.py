@@ -22,7 +22,7 @@ from app.chat.env import ChatEnv
 from app.chat.models import Conversation
 from app.community.models import Resident
 from app.core.clock import to_local
-from app.core.words import is_urgent, names_a_wish
+from app.core.words import is_urgent, names_a_wish, says_cancel
 from app.tickets import tickets
 from app.tickets.models import OPEN_STATUSES, Ticket
 from app.tickets.records import CATEGORY_LABELS, KIND_LABELS, STATUS_LABELS, Location
@@ -65,6 +65,30 @@ def _first(words: tuple[str, ...], text: str) -> str | None:
     return next((w for w in words if w in text), None)
 
 
+# words that contain a place's name but are not that place: 广场舞 is a dance, not the square
+NOT_PLACES = ("广场舞", "小区群", "小区业主群")
+
+
+def _shared(text: str) -> str | None:
+    """The shared place the message names, if any (compounds that only contain a place's name do not count)."""
+    for word in NOT_PLACES:
+        text = text.replace(word, " " * len(word))
+    return _first(SHARED_WORDS, text)
+
+
+# A generic request with no problem in it (我要报修, 投诉一下): the flow asks what is wrong first.
+_REQUEST_WORDS = ("我要", "我想", "想要", "帮我", "麻烦", "请", "报修", "投诉", "报个修", "报事", "反映", "一下", "个",
+                  "要", "我", "的", "问题", "事情")
+
+
+def names_no_problem(text: str) -> bool:
+    """Whether the message only asks to report, without saying what is wrong."""
+    rest = text
+    for word in sorted(_REQUEST_WORDS, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return not any("\u4e00" <= ch <= "\u9fff" or ch.isalnum() for ch in rest)
+
+
 def location_from(turn: Turn, *, answer: bool) -> dict | None:
     """Where the message says the problem is; answer=True also takes a place in plain words."""
     slots = dict(getattr(turn.parsed, "slots", None) or {})
@@ -74,26 +98,41 @@ def location_from(turn: Turn, *, answer: bool) -> dict | None:
         building = text  # "3" in answer to "几幢"
     if building and room:
         return {"building": building, "unit": unit, "room": room, "place": ""}
+    shared = _shared(text)
     if building:
-        return {"building": building, "unit": unit, "room": None, "place": _first(SHARED_WORDS, text) or ""}
-    if _first(HOME_WORDS, text):
+        home = _home(turn.resident)
+        if not shared and _first(HOME_WORDS, text) and home is not None and home["building"] == building:
+            return home  # 30幢马桶堵了 from a 30幢 resident: their own flat, not the building
+        return {"building": building, "unit": unit, "room": None, "place": shared or ""}
+    if _first(HOME_WORDS, text) and not shared:
         return _home(turn.resident)
     relative = _first(RELATIVE_WORDS, text)
     if relative and turn.slots.get("kind") == "complaint":
         return _home(turn.resident, place=f"家的{relative}")
-    shared = _first(SHARED_WORDS, text)
     if shared and turn.slots.get("category") not in NEEDS_BUILDING:
         return {"building": None, "unit": None, "room": None, "place": text[:60] if answer else shared}
-    if answer and _looks_like_place(text) and turn.slots.get("category") not in NEEDS_BUILDING:
+    if answer and _looks_like_place(turn) and turn.slots.get("category") not in NEEDS_BUILDING:
         return {"building": None, "unit": None, "room": None, "place": text[:60]}
     return None
 
 
-def _looks_like_place(text: str) -> bool:
-    """A short answer with Chinese in it that is not a shrug: taken as the place in words."""
+# an answer that is a question or another request, not a place: asked again instead of filed as the place
+_QUESTION_ENDS = ("吗", "嗎", "么", "麼", "嘛", "呢", "？", "?")
+OTHER_REQUESTS = ("parking_query", "booking_create", "booking_cancel", "status_query", "car_notice", "wish", "info",
+                  "human", "greeting", "emergency", "activity_query", "merchant_query")
+
+
+def _looks_like_place(turn: Turn) -> bool:
+    """A short answer with Chinese in it that is not a shrug, a question or another request: taken as the
+    place in words."""
+    text = turn.text
     shrugs = ("不知道", "不清楚", "随便", "你猜", "啊", "？", "?", "什么")
-    return 2 <= len(text) <= 60 and any("\u4e00" <= ch <= "\u9fff" for ch in text) \
-        and not any(s in text for s in shrugs)
+    if not (2 <= len(text) <= 60 and any("\u4e00" <= ch <= "\u9fff" for ch in text)):
+        return False
+    if any(s in text for s in shrugs) or text.rstrip("。.!！ ").endswith(_QUESTION_ENDS) or says_cancel(text):
+        return False
+    parsed = turn.parsed
+    return not (getattr(parsed, "intent", None) in OTHER_REQUESTS and float(getattr(parsed, "confidence", 0)) >= 0.5)
 
 
 def _extract_location(turn: Turn) -> dict | None:
@@ -216,10 +255,54 @@ def _duplicate_step(flow_name: str):
     return step
 
 
+ASK_PROBLEM = {"repair": "好的。请问是什么坏了、有什么问题？例如“厨房水管漏水”“3幢电梯不动了”。",
+               "complaint": "好的。请问您要反映什么问题？例如“楼上半夜装修太吵”。"}
+
+
+def _problem_prompt(turn: Turn) -> str:
+    return ASK_PROBLEM[turn.slots["kind"]]
+
+
+def _extract_problem(turn: Turn) -> str | None:
+    """What is wrong, in the resident's words; a place found in the same answer fills the place too."""
+    text = turn.text.strip()
+    if len(text) < 2 or names_no_problem(text) or says_cancel(text):
+        return None
+    slots = dict(getattr(turn.parsed, "slots", None) or {})
+    if _only_a_place(text, slots):  # 我家 / 3幢电梯: where, not what; kept, and the question stands
+        turn.slots["location"] = location_from(turn, answer=False) or turn.slots.get("location")
+        return None
+    category = tickets.check_category(turn.slots["kind"], slots.get("category"))
+    if category:
+        turn.slots["category"] = category
+    turn.slots["urgent"] = bool(turn.slots.get("urgent")) or is_urgent(text)
+    if not turn.slots.get("location"):
+        turn.slots["location"] = location_from(turn, answer=False)
+    turn.slots["description"] = text[:500]
+    return text[:500]
+
+
+def _only_a_place(text: str, slots: dict) -> bool:
+    """Whether an answer names only where (我家, 3幢电梯, 楼道里) and nothing about what is wrong."""
+    if slots.get("category"):
+        return False
+    rest = text
+    for word in sorted((*HOME_WORDS, *SHARED_WORDS, "里", "的", "在", "是", "那", "这"), key=len, reverse=True):
+        rest = rest.replace(word, "")
+    for key in ("building", "unit", "room"):
+        if slots.get(key):
+            rest = rest.replace(slots[key], "")
+    for mark in ("幢", "栋", "号楼", "单元", "室", "号"):
+        rest = rest.replace(mark, "")
+    return not any("\u4e00" <= ch <= "\u9fff" or ch.isalnum() for ch in rest)
+
+
 def _make(kind: str) -> Flow:
     return register(Flow(
         name=kind, intents=(kind,),
-        slots=(Slot("location", _place_prompt, _extract_location),),
+        slots=(Slot("problem", _problem_prompt, _extract_problem,
+                    required=lambda turn: names_no_problem(turn.slots.get("description") or "")),
+               Slot("location", _place_prompt, _extract_location),),
         begin=_begin(kind), confirm=_confirm, complete=_complete, guard=_guard, review=_review,
         skip_confirm=lambda turn: bool(turn.slots.get("urgent")),
         steps={"duplicate": _duplicate_step(kind)}, step_prompts={"duplicate": _duplicate_prompt},
@@ -302,8 +385,11 @@ def open_urgent_ticket(session: Session, conversation: Conversation, resident: R
     slots = dict(getattr(parsed, "slots", None) or {})
     home = _home(resident)
     building = slots.get("building") or home["building"]
+    shared = _shared(text)
     if category == "elevator":
         location = Location(building=building, place="电梯")
+    elif shared and not _first(HOME_WORDS, text):  # 楼道里有煤气味: the stairwell of their building, not the flat
+        location = Location(building=building, unit=slots.get("unit") or home["unit"], place=shared)
     else:
         location = Location(building=home["building"], unit=home["unit"], room=home["room"], place="家中")
     since = to_naive_utc(now) - DUPLICATE_WINDOW

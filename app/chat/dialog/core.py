@@ -21,7 +21,7 @@ from app.chat.conversations import set_dialog
 from app.chat.env import ChatEnv
 from app.chat.models import Conversation
 from app.community.models import Resident
-from app.core.words import CANCEL_WORDS, HUMAN_WORDS, NO_WORDS, YES_WORDS  # noqa: F401 - the dialog's words
+from app.core.words import CANCEL_WORDS, HUMAN_WORDS, NO_WORDS, YES_WORDS, says_cancel  # noqa: F401 - the dialog's words
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +171,9 @@ def respond(session: Session, conversation: Conversation, resident: Resident | N
             return EXPIRED.format(minutes=IDLE_MINUTES)
         flow = None
     if flow is not None:
-        if text in CANCEL_WORDS or text in HUMAN_WORDS:
+        if says_cancel(text) or text in HUMAN_WORDS:
             end(conversation)
-            return CANCELLED if text in CANCEL_WORDS else None
+            return CANCELLED if says_cancel(text) else None
         other = _for_intent(intent)
         sure = confidence >= SWITCH_CONFIDENCE
         if other is None and confidence >= ASIDE_CONFIDENCE and intent in _answers:  # 车位, 进度: answered aside
