@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -297,6 +298,47 @@ def _only_a_place(text: str, slots: dict) -> bool:
     return not any("\u4e00" <= ch <= "\u9fff" or ch.isalnum() for ch in rest)
 
 
+HURRY_WORDS = ("很急", "急", "紧急", "赶紧", "马上", "快点", "尽快")
+_CORRECTION = re.compile(
+    r"^(?:哦|噢|啊|呃)?[，, ]*(?:不对|不是|错了|说错了|搞错了|应该是)[，, 。]*(?:是|应该是)?[，, ]*")
+
+
+def _amend(turn: Turn) -> str | None:
+    """At the confirm step: 很急 raises the priority, a place moves the draft, 不对，是X replaces the problem,
+    and more detail is added to it; None when the message says nothing about the draft."""
+    text = turn.text.strip()
+    asks = ("什么", "啥", "怎么", "为什么", "意思", "多少", "收费", "？", "?")
+    if len(text) < 2 or text.endswith(_QUESTION_ENDS) or any(word in text for word in asks):
+        return None
+    slots = dict(getattr(turn.parsed, "slots", None) or {})
+    kind = turn.slots["kind"]
+    changes = []
+    hurry = is_urgent(text) or any(word in text for word in HURRY_WORDS)
+    if hurry and not turn.slots.get("urgent"):
+        turn.slots["urgent"] = True
+        changes.append("已标为紧急")
+    place = location_from(turn, answer=False)
+    if place and place != turn.slots.get("location") and (place.get("building") or place.get("place")):
+        turn.slots["location"] = place
+        changes.append("地点已更新")
+    correction = _CORRECTION.match(text)
+    detail = _CORRECTION.sub("", text).strip("，,。 ")
+    for word in HURRY_WORDS:
+        detail = detail.removeprefix(word).strip("，,。 ")
+    category = tickets.check_category(kind, slots["category"]) if slots.get("category") else None
+    intent = getattr(turn.parsed, "intent", None)
+    if correction and detail:
+        turn.slots["description"] = detail[:500]
+        if category:
+            turn.slots["category"] = category
+        changes.append("问题已改为“" + detail[:30] + "”")
+    sure = intent == kind and float(getattr(turn.parsed, "confidence", 0) or 0) >= 0.5
+    if not correction and detail and (sure or category or changes) and detail not in turn.slots["description"]:
+        turn.slots["description"] = f"{turn.slots['description']}；{detail}"[:500]
+        changes.append("已补充到问题描述")
+    return "好的，" + "，".join(changes) if changes else None
+
+
 def _make(kind: str) -> Flow:
     return register(Flow(
         name=kind, intents=(kind,),
@@ -305,7 +347,7 @@ def _make(kind: str) -> Flow:
                Slot("location", _place_prompt, _extract_location),),
         begin=_begin(kind), confirm=_confirm, complete=_complete, guard=_guard, review=_review,
         skip_confirm=lambda turn: bool(turn.slots.get("urgent")),
-        steps={"duplicate": _duplicate_step(kind)}, step_prompts={"duplicate": _duplicate_prompt},
+        steps={"duplicate": _duplicate_step(kind)}, step_prompts={"duplicate": _duplicate_prompt}, amend=_amend,
     ))
 
 

@@ -106,9 +106,13 @@ def test_the_drainer_thread_handles_the_journal_by_itself(wx, app, fake_wechat):
         wx.post(text_xml("o_thread", "你好", msg_id=990_000_020))
     drainer = drain_module.start_drainer(app)
     drainer.every = 0.1
-    deadline = time.monotonic() + 15
-    while journal_for(app).backlog() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    try:
+        deadline = time.monotonic() + 15
+        while journal_for(app).backlog() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:  # the thread must not drain what later tests in this process put in the journal
+        drainer.stop()
+        drainer.join(5)
     assert journal_for(app).backlog() == 0
     assert len(_inbound(990_000_020)) == 1
 

@@ -74,3 +74,28 @@ def test_square_dancing_is_not_the_square(wx, wang):
 ])
 def test_what_counts_as_calling_off(text, expected):
     assert says_cancel(text) is expected
+
+
+def test_a_correction_at_the_confirm_step_changes_the_draft(wx, wang):
+    first = wx.say("o_wang", "我家空调不制冷了")
+    assert "确认提交" in first
+    corrected = wx.say("o_wang", "哦不对，是暖气片不热")
+    assert "问题已改为“暖气片不热”" in corrected and "问题：暖气片不热" in corrected
+    wx.say("o_wang", "确认")
+    [ticket] = _tickets()
+    assert ticket.description == "暖气片不热"
+
+
+def test_urgency_added_at_the_confirm_step_raises_the_priority_and_keeps_the_detail(wx, wang):
+    assert "确认提交" in wx.say("o_wang", "厨房水管漏水")
+    amended = wx.say("o_wang", "很急，水一直在往外冒")
+    assert "已标为紧急" in amended and "水一直在往外冒" in amended
+    wx.say("o_wang", "确认")
+    [ticket] = _tickets()
+    assert ticket.priority == "urgent" and "水一直在往外冒" in ticket.description
+
+
+def test_a_question_at_the_confirm_step_does_not_change_the_draft(wx, wang):
+    wx.say("o_wang", "厨房水管漏水")
+    reply = wx.say("o_wang", "这个要收费吗")
+    assert "问题：厨房水管漏水" in reply and "已补充" not in reply

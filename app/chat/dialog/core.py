@@ -82,6 +82,8 @@ class Flow:
       turn.goto(<custom step>) to ask something else first (duplicates), or None.
     skip_confirm: complete at once (emergencies).
     steps: custom steps, each answering the message and returning a reply (None = re-ask).
+    amend: at the confirm step, a message that corrects or adds to the draft (不对，是暖气片不热; 很急);
+      it changes turn.slots and says what changed, or returns None when the message is not about the draft.
     """
 
     name: str
@@ -95,6 +97,7 @@ class Flow:
     skip_confirm: Callable[[Turn], bool] = lambda turn: False
     steps: dict[str, Callable[[Turn], str | None]] = field(default_factory=dict)
     step_prompts: dict[str, Callable[[Turn], str]] = field(default_factory=dict)
+    amend: Callable[[Turn], str | None] = lambda turn: None
 
 
 _flows: dict[str, Flow] = {}
@@ -216,6 +219,10 @@ def _answer(flow: Flow, turn: Turn, form: dict) -> str:
         if turn.text in NO_WORDS:
             end(turn.conversation)
             return CANCELLED
+        changed = flow.amend(turn)
+        if changed:  # the draft shown again, as corrected
+            _save(turn, flow, asking=None)
+            return f"{changed}。\n\n" + flow.confirm(turn)
         return _reask(flow, turn, "请回复“确认”提交，或回复“取消”放弃。\n\n" + flow.confirm(turn), form, reasks)
     handler = flow.steps.get(turn.step)
     step_before = turn.step
