@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import opencc
 
 from nlp import intents, vocab
 from nlp.places import find_places
@@ -46,9 +49,22 @@ def _now(now: datetime | None) -> datetime:
     return now.astimezone(SHANGHAI)
 
 
+_converters = threading.local()
+
+
+def _simplified(text: str) -> str:
+    """Traditional characters as simplified (請問還有臨時車位嗎 → 请问还有临时车位吗), by OpenCC; one converter
+    per thread, so parse stays safe to call from many threads at once."""
+    converter = getattr(_converters, "t2s", None)
+    if converter is None:
+        converter = _converters.t2s = opencc.OpenCC("t2s")
+    return converter.convert(text)
+
+
 def normalize(text: str) -> str:
-    """Unicode NFKC (full-width forms to ASCII), then the pinyin-typo table."""
-    return typo_fixer()(unicodedata.normalize("NFKC", text))
+    """Unicode NFKC (full-width forms to ASCII), traditional characters to simplified, then the
+    pinyin-typo table."""
+    return typo_fixer()(_simplified(unicodedata.normalize("NFKC", text)))
 
 
 def extract_patterns(text: str, now: datetime) -> tuple[dict[str, str], list[Span]]:

@@ -147,3 +147,14 @@ def test_a_room_said_digit_by_digit_is_a_room(text, expected):
 @pytest.mark.parametrize("text", ["一二三四五六七", "电话一三八零", "我家住三楼"])
 def test_spoken_digits_without_a_home_context_are_not_a_room(text):
     assert "room" not in parse(text).slots
+
+
+@pytest.mark.parametrize("text, intent, slots", [
+    ("請問還有臨時車位嗎", "parking_query", {"parking_kind": "temporary"}),
+    ("3號樓電梯壞了", "repair", {"building": "3", "category": "elevator"}),
+    ("希望小區裝個自助打印機", "wish", {}),
+])
+def test_traditional_characters_read_as_simplified(text, intent, slots):
+    parsed = parse(text)
+    assert parsed.intent == intent and parsed.confidence >= 0.5
+    assert {key: parsed.slots.get(key) for key in slots} == slots
