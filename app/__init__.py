@@ -29,6 +29,7 @@ FEATURES = (
     "app.parking",
     "app.escalations",
     "app.campaigns",
+    "app.faq",
 )
 # The doors: the /wechat endpoint, the mini-program API, the staff console, the workers. They
 # register their blueprints and commands after the features attached their routes to them.
