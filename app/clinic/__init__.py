@@ -21,7 +21,11 @@ from console.nav import add_nav
 def init_app(app: Flask) -> None:
     """Clinic models, chat flows, the doctors' console, the health-data access log for admins, API routes,
     periodic jobs and the demo clinic; and who may read health data, for the features that ask."""
+    from app.chat import hooks  # noqa: PLC0415
     from app.clinic import api, chat, console, models  # noqa: F401, PLC0415 - flows and routes attach on import
+    from app.clinic.chat_reschedule import reschedule_fallback  # noqa: PLC0415
+
+    hooks.add_fallback(5, reschedule_fallback)  # 改到下午行不行: the parser has no reschedule intent
     from app.clinic.clinic import HEALTH_ACCESS, HEALTH_TAGS  # noqa: PLC0415
     from app.clinic.demo import seed_clinic  # noqa: PLC0415
 

@@ -1,41 +1,47 @@
 """Clinic bookings in chat: 明天上午想测个血压 -> the free slots nearest that time, pick by number, confirm;
-取消我明天的心电图预约; 我约的体检是几点. Flows on the dialog framework (app/services/dialog)."""
+取消我明天的心电图预约 (several: pick by number or words; only yes words confirm); 我约的体检是几点.
+Moving a booking (改到下午行不行) is chat_reschedule. Flows on the dialog framework (app/chat/dialog)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from app.chat.conversations import to_naive_utc
 from app.chat.dialog.core import Flow, Turn, end, proceed, register, register_answer, save
 from app.chat.dialog.core import Slot as FormSlot
 from app.clinic import bookings
+from app.clinic.chat_reschedule import (
+    NOT_BOUND,
+    RESCHEDULE_FLOW,
+    asks_reschedule,
+    booking_list,
+    choose_booking,
+    movable,
+    pick_number,
+    start,
+    when_from,
+    yes_or_no,
+)
 from app.clinic.clinic import SERVICE_LABELS, colour_of, service_from_text
 from app.clinic.models import Booking, Slot
 from app.clinic.slots import nearest, open_slots, seats_for, service_by_code, slot_label, wanted_from
 from app.core.clock import to_local
 from app.core.errors import AppError
-from nlp.numerals import to_int
 
-NOT_BOUND = "预约社区诊所需要先绑定房号：发送“绑定”，按提示完成后再告诉我想约什么。"
 ASK_SERVICE = ("请问想预约什么项目？例如：测血压、测血糖、心电图、体检、CT、胃镜、中医、打疫苗、"
                "家庭医生上门、视频问诊。")
 CHOICES = 5
 WAITLIST_WORDS = frozenset({"排队", "候补", "登记候补", "等空位", "排个队"})
-_NUMBER = re.compile(r"^(?:第)?\s*([1-9一二两三四五六七八九])\s*(?:个|号|项)?$")
 
 
 def _guard_bound(turn: Turn) -> str | None:
-    return NOT_BOUND if turn.resident is None else None
-
-
-def _pick_number(text: str, count: int) -> int | None:
-    """The index (0-based) a resident picked: 2 / 第2个 / 二 / 第二个."""
-    match = _NUMBER.match(text.strip())
-    if match is None:
-        return None
-    index = (to_int(match.group(1)) or 0) - 1
-    return index if 0 <= index < count else None
+    """Unbound users are told to bind; 体检改到后天上午 (read as a booking) moves the booking instead."""
+    if turn.resident is None:
+        return NOT_BOUND
+    asked = asks_reschedule(turn.text, turn.now)
+    if asked is not None and movable(turn):
+        return start(turn, asked)
+    return None
 
 
 def _now(turn: Turn):
@@ -106,11 +112,25 @@ def _pick_prompt(turn: Turn) -> str:
 
 
 def _pick(turn: Turn) -> str | None:
-    index = _pick_number(turn.text, len(turn.slots.get("choices") or []))
+    index = pick_number(turn.text, len(turn.slots.get("choices") or []))
     if index is None:
-        return None
+        return _other_time(turn)
     turn.slots["slot_id"] = turn.slots["choices"][index]
     return proceed(_CREATE, turn)
+
+
+def _other_time(turn: Turn) -> str | None:
+    """有下午的吗 / 改到周四行不行 while choosing: offer the slots nearest the new time."""
+    wanted = when_from(turn.text, turn.now)
+    if not wanted:
+        return None
+    if wanted.get("from"):
+        turn.slots["date"] = wanted["from"]
+    if wanted.get("period") or wanted.get("time"):
+        turn.slots.update({"period": wanted.get("period"), "time": wanted.get("time")})
+    reply = _review(turn)
+    save(_CREATE, turn)
+    return reply
 
 
 def _waitlist(turn: Turn) -> str | None:
@@ -167,7 +187,7 @@ _CREATE = register(Flow(
 
 def _matching(turn: Turn) -> list[Booking]:
     """The resident's upcoming bookings, narrowed by the service and day named, when that leaves any."""
-    mine = [b for b in bookings.active_bookings(turn.session, turn.resident, now=_now(turn)) if b.status == "booked"]
+    mine = movable(turn)
     slots = dict(getattr(turn.parsed, "slots", None) or {})
     code = slots.get("service") or service_from_text(turn.text)
     narrowed = [b for b in mine if code is None or b.service.code == code]
@@ -179,7 +199,7 @@ def _matching(turn: Turn) -> list[Booking]:
 def _cancel_guard(turn: Turn) -> str | None:
     if turn.resident is None:
         return NOT_BOUND
-    if not [b for b in bookings.active_bookings(turn.session, turn.resident, now=_now(turn)) if b.status == "booked"]:
+    if not movable(turn):
         return "您目前没有可以取消的预约。"
     return None
 
@@ -189,33 +209,45 @@ def _cancel_begin(turn: Turn) -> dict:
 
 
 def _cancel_review(turn: Turn) -> str | None:
+    """One booking: ask yes or no; several: list them by number. Both are the flow's own steps, where a
+    bare 1 picks and never agrees."""
     if len(turn.slots["choices"]) == 1:
         turn.slots["booking_id"] = turn.slots["choices"][0]
-        return None
+        turn.goto("sure")
+        return _cancel_confirm(turn)
     turn.goto("pick")
     return _cancel_list(turn)
 
 
 def _cancel_list(turn: Turn) -> str:
-    rows = [turn.session.get(Booking, i) for i in turn.slots["choices"]]
-    lines = ["您有这些预约，要取消哪一个？"]
-    lines += [f"{i}. {b.service.name}，{slot_label(b.slot, _now(turn))}" for i, b in enumerate(rows, 1) if b]
-    lines.append("请回复序号，例如“1”。")
-    return "\n".join(lines)
+    return booking_list(turn, turn.slots["choices"], "要取消哪一个？")
 
 
 def _cancel_pick(turn: Turn) -> str | None:
-    index = _pick_number(turn.text, len(turn.slots["choices"]))
-    if index is None:
+    chosen = choose_booking(turn, turn.slots["choices"])
+    if chosen is None:
         return None
-    turn.slots["booking_id"] = turn.slots["choices"][index]
-    return proceed(_CANCEL, turn)
+    turn.slots["booking_id"] = chosen
+    turn.goto("sure")
+    save(_CANCEL, turn)
+    return _cancel_confirm(turn)
 
 
 def _cancel_confirm(turn: Turn) -> str:
     booking = turn.session.get(Booking, turn.slots["booking_id"])
     return (f"要取消这个预约吗？\n{booking.service.name}，{slot_label(booking.slot, _now(turn))}"
-            f"（预约号{booking.number}）\n确认取消请回复“确认”。")
+            f"（预约号{booking.number}）\n确认取消请回复“确认”；不取消请回复“取消”，预约保持不变。")
+
+
+def _cancel_sure(turn: Turn) -> str | None:
+    answer = yes_or_no(turn.text)
+    if answer is None:
+        return None
+    end(turn.conversation)
+    if not answer:
+        booking = turn.session.get(Booking, turn.slots["booking_id"])
+        return f"好的，不取消。您的{booking.service.name}还是{slot_label(booking.slot, _now(turn))}。"
+    return _cancel_complete(turn)
 
 
 def _cancel_complete(turn: Turn) -> str:
@@ -230,16 +262,23 @@ def _cancel_complete(turn: Turn) -> str:
 _CANCEL = register(Flow(
     name="booking_cancel", intents=("booking_cancel",), slots=(),
     begin=_cancel_begin, confirm=_cancel_confirm, complete=_cancel_complete, guard=_cancel_guard,
-    review=_cancel_review, steps={"pick": _cancel_pick}, step_prompts={"pick": _cancel_list},
+    review=_cancel_review, steps={"pick": _cancel_pick, "sure": _cancel_sure},
+    step_prompts={"pick": _cancel_list, "sure": _cancel_confirm},
 ))
 
 
 # ---- booking_query -----------------------------------------------------------------------------
 
-def _query(turn: Turn) -> str:
-    """我约的体检是几点: the upcoming bookings (the named service first)."""
+def _query(turn: Turn) -> str | None:
+    """我约的体检是几点: the upcoming bookings (the named service first). 我的预约改到后天上午 (read as a
+    question) moves the booking; inside an open booking flow it is left to the flow's own step."""
     if turn.resident is None:
         return NOT_BOUND
+    asked = asks_reschedule(turn.text, turn.now)
+    if asked is not None and movable(turn):
+        if (turn.conversation.dialog or {}).get("flow") in (_CREATE.name, _CANCEL.name, RESCHEDULE_FLOW):
+            return None
+        return start(turn, asked)
     rows = bookings.active_bookings(turn.session, turn.resident, now=_now(turn))
     if not rows:
         return "您目前没有待就诊的预约。想约的话直接说，例如“明天上午想测个血压”。"
