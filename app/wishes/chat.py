@@ -1,5 +1,9 @@
 """Wishes in chat: 希望装个自助打印机 → a catalogue item or free text, similar wishes offered, confirm, create.
 
+Inside the similar-wish prompt: 支持 / 序号 / 我也支持X support, 新建 goes on, a different wish starts
+that wish, anything else is re-asked once. The list (有哪些心愿) and support by name outside a draft
+are in chat_list.
+
 Also answers "我提的心愿怎么样了": the ticket_status answer is extended with the resident's wishes
 (ticket_chat registers it first; this module registers the combined answer after it).
 """
@@ -9,19 +13,22 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
 from app.chat.conversations import set_dialog, to_naive_utc
-from app.chat.dialog.core import Flow, Slot, Turn, proceed, register, register_answer
+from app.chat.dialog import START_CONFIDENCE
+from app.chat.dialog.core import Flow, Slot, Turn, end, proceed, register, register_answer, save
 from app.chat.models import Conversation
 from app.community.models import Resident
+from app.core.clock import local_now
 from app.core.errors import AppError
 from app.core.words import WISH_WORDS, names_a_wish
 from app.wishes import catalogue as wish_catalogue
-from app.wishes import wishes
+from app.wishes import chat_list, wishes
 from app.wishes import withdraw as wish_withdraw
 from app.wishes.models import Wish
-from app.wishes.wishes import STATUS_LABELS
+from app.wishes.wishes import SIMILAR_SCORE, STATUS_LABELS
 
 NOT_BOUND = "许心愿需要先绑定房号，这样邻居们的支持才能按住户统计。请发送“绑定”，按提示完成后再告诉我您的心愿。"
 ASK_TITLE = "您希望小区增加什么设施或服务？简单说一下就好，例如“自助打印机”“长椅”“快递柜”。"
@@ -30,14 +37,25 @@ SUPPORT_WORDS = frozenset({"支持", "支持这个", "支持它", "加入", "一
 NEW_WORDS = frozenset({"新建", "新提", "新的", "单独", "单独提交", "不一样", "不是", "仍然提交", "提交新的",
                        "我要新建"})
 SHRUGS = ("不知道", "随便", "没想好", "什么")
-RANKING_WORDS = ("排行", "最想要", "热门心愿", "大家想要", "邻居想要", "最受欢迎的心愿")
 WITHDRAW_WORDS = ("撤回", "撤销", "收回")
 WITHDRAW_COMMAND = re.compile(r"(?:撤回|撤销|收回)(?:我的)?心愿\s*#?(\d{1,9})\s*(.*)")
 STATUS_WORDS = ("进展", "进度", "怎么样", "结果", "到哪", "如何", "状态", "有消息", "批了", "通过了")
+LET_GO = ("好的，这个心愿先不提交了。想支持邻居的心愿，说“支持+名称”；想看大家的心愿，发“有哪些心愿”；"
+          "想提新的心愿，直接告诉我。")
 
 
 def _guard(turn: Turn) -> str | None:
-    return NOT_BOUND if turn.resident is None else None
+    """Unbound: ask to bind. 我也想要自助打印机 when exactly one open wish is that: support it instead of
+    drafting a new one (several: the draft's similar-wish prompt lists them)."""
+    if turn.resident is None:
+        return NOT_BOUND
+    name = chat_list.read_also_want(turn.text, turn.parsed)
+    if not name:
+        return None
+    rows = chat_list.find_named(turn.session, turn.resident.community_id, name)
+    if len(rows) != 1:
+        return None
+    return chat_list.support_reply(turn.session, turn.conversation, turn.resident, rows[0], turn.now)
 
 
 def _fill(turn: Turn, phrase: str | None) -> None:
@@ -101,31 +119,69 @@ def _similar_prompt(turn: Turn) -> str:
 
 
 def _similar_step(turn: Turn) -> str | None:
+    """The answer to the similar-wish prompt: support one, go on with the new wish, or start a different one."""
     ids = list(turn.slots.get("similar") or [])
     text = turn.text.strip()
-    chosen = None
-    if text.isdigit() and 1 <= int(text) <= len(ids):
-        chosen = ids[int(text) - 1]
-    elif text in SUPPORT_WORDS or text.startswith("支持"):
-        chosen = ids[0] if ids else None
-    if chosen is not None:
-        set_dialog(turn.conversation, flow=None, form=None)
-        wish = turn.session.get(Wish, chosen)
-        if wish is None or not wish.is_open:
-            return "这个心愿刚刚结束了征集。您可以重新说一下您的心愿，我来帮您提交。"
-        added = wishes.support(turn.session, wish, turn.resident, now=to_naive_utc(turn.now))
-        set_dialog(turn.conversation, last_wish={"id": wish.id})
-        head = f"已为您支持心愿「{wish.title}」" if added else f"您之前已经支持过心愿「{wish.title}」了"
-        return f"{head}，目前{wish.supports_count}人支持，{_next_step(wish)}\n有进展会第一时间通知您。"
+    number = chat_list.ordinal(text)
+    command = (number, None) if number is not None else chat_list.read_support(text)
+    name = chat_list.read_also_want(text, turn.parsed) if command is None else command[1]
+    if text in SUPPORT_WORDS or command == (None, None):
+        return _support(turn, ids[0] if ids else None)
+    if command is not None and command[0] is not None:
+        return _support(turn, ids[command[0] - 1]) if 1 <= command[0] <= len(ids) else None
+    if name:
+        rows = chat_list.find_named(turn.session, turn.resident.community_id, name, among=ids)
+        if len(rows) == 1:
+            return _support(turn, rows[0].id)
+        if rows:  # several fit the name: ask again among them
+            turn.slots["similar"] = [w.id for w in rows]
+            save(WISH_FLOW, turn)
+            return _similar_prompt(turn)
     if text in NEW_WORDS:
         return proceed(WISH_FLOW, turn)
+    if _another_wish(turn, ids):
+        return _start_another(turn)
+    if command is not None and name:
+        return f"{chat_list.not_found(name)}\n\n{_similar_prompt(turn)}"
+    if int(((turn.conversation.dialog or {}).get("form") or {}).get("reasks") or 0) >= 1:
+        end(turn.conversation)  # asked again already: the resident has moved on; nothing is submitted
+        return LET_GO
     return None
 
 
-def _next_step(wish: Wish) -> str:
-    if wish.status == "collecting":
-        return f"还差{max(0, wish.threshold - wish.supports_count)}人即可提交业委会审议。"
-    return f"心愿{STATUS_LABELS[wish.status]}。"
+def _support(turn: Turn, wish_id: int | None) -> str:
+    end(turn.conversation)
+    wish = turn.session.get(Wish, wish_id) if wish_id is not None else None
+    if wish is None or not wish.is_open:
+        return "这个心愿刚刚结束了征集。您可以重新说一下您的心愿，我来帮您提交。"
+    return chat_list.support_reply(turn.session, turn.conversation, turn.resident, wish, turn.now)
+
+
+def _another_wish(turn: Turn, ids: list[int]) -> bool:
+    """Whether the message is clearly a different wish: parsed as a wish whose facility is neither the
+    draft's nor one of the wishes offered."""
+    parsed = turn.parsed
+    if getattr(parsed, "intent", None) != "wish" or float(getattr(parsed, "confidence", 0) or 0) < START_CONFIDENCE:
+        return False
+    facility = ((getattr(parsed, "slots", None) or {}).get("facility") or "").strip()
+    if len(facility) < 2:
+        return False
+    item = wish_catalogue.match_item(turn.session, turn.resident.community_id, facility)
+    if item is not None and item.id == turn.slots.get("item_id"):
+        return False
+    titles = [turn.slots.get("title") or ""] + [w.title for w in (turn.session.get(Wish, i) for i in ids) if w]
+    return all(fuzz.partial_ratio(facility, title) < SIMILAR_SCORE for title in titles if title)
+
+
+def _start_another(turn: Turn) -> str:
+    """Drop the draft and start the wish this message makes, as if it had come first."""
+    _begin(turn)
+    head = f"好的，换成新的心愿「{turn.slots['title']}」。"
+    offered = _review(turn)
+    if offered is not None:
+        save(WISH_FLOW, turn)
+        return f"{head}\n{offered}"
+    return f"{head}\n{proceed(WISH_FLOW, turn)}"
 
 
 def _confirm(turn: Turn) -> str:
@@ -147,7 +203,7 @@ def _complete(turn: Turn) -> str:
                               source=turn.channel, now=to_naive_utc(turn.now))
     set_dialog(turn.conversation, last_wish={"id": wish.id})
     return (f"心愿「{wish.title}」已提交（编号{wish.id}），您是第1位支持者。"
-            f"{_next_step(wish)}\n邀请邻居在小程序“心愿”里支持它；想了解进展，随时发“我提的心愿怎么样了”。")
+            f"{chat_list.next_step(wish)}\n邀请邻居在小程序“心愿”里支持它；想了解进展，随时发“我提的心愿怎么样了”。")
 
 
 WISH_FLOW = register(Flow(
@@ -211,42 +267,26 @@ def withdraw_reply(session: Session, resident: Resident | None, text: str) -> st
     return f"心愿「{wish.title}」已撤回（{wish_withdraw.reason_label(wish)}），支持和关注它的邻居会收到通知。"
 
 
-def weak_fallback(session: Session, _conversation: Conversation, resident: Resident | None, text: str,
-                  _now: datetime, weak: bool) -> str | None:
+def weak_fallback(session: Session, conversation: Conversation, resident: Resident | None, text: str,
+                  now: datetime, weak: bool) -> str | None:
     """When the parser is unsure, wish words still get their answer (撤回我提的心愿 reads as a weak
-    ticket_status)."""
-    return answer_by_words(session, resident, text) if weak else None
+    ticket_status; 有哪些心愿 and 支持打印机那个 as out of scope)."""
+    return answer_by_words(session, resident, text, conversation, now) if weak else None
 
 
-def answer_by_words(session: Session, resident: Resident | None, text: str) -> str | None:
-    """Wish questions the parser leaves out of scope: 我的心愿有进展吗, 心愿排行榜 / 大家最想要什么,
-    撤回我的心愿; else None."""
+def answer_by_words(session: Session, resident: Resident | None, text: str, conversation: Conversation | None = None,
+                    now: datetime | None = None) -> str | None:
+    """Wish questions the parser leaves out of scope: 我的心愿有进展吗, 有哪些心愿 / 心愿榜 / 大家最想要什么,
+    撤回我的心愿, 支持打印机那个 / 支持2; else None."""
     if asks_withdraw(text):
         return withdraw_reply(session, resident, text)
-    if any(w in text for w in RANKING_WORDS):
-        return rankings_reply(session, resident)
-    if asks_status(text):
+    if chat_list.asks_mine(text) or (asks_status(text) and not chat_list.names_ranking(text)):
         return status_reply(session, resident)
+    if chat_list.asks_list(text):
+        return chat_list.list_reply(session, conversation, resident, now or local_now())
+    if conversation is not None and now is not None:
+        return chat_list.support_by_words(session, conversation, resident, text, now)
     return None
-
-
-def rankings_reply(session: Session, resident: Resident | None) -> str:
-    """What the neighbours want: the most-supported open wishes, and in the resident's own building."""
-    if resident is None:
-        return "查看小区心愿需要先绑定房号：发送“绑定”，按提示完成即可。"
-    top = wishes.rankings(session, resident.community_id, limit=5)
-    if not top:
-        return "小区里还没有正在征集的心愿。想让小区增加什么，直接告诉我，例如“希望装个自助打印机”。"
-    lines = ["邻居们最想要的（按支持人数）："]
-    lines += [f"{i}. 「{w.title}」{n}人支持，{STATUS_LABELS[w.status]}" for i, (w, n) in enumerate(top, 1)]
-    household = resident.household
-    if household is not None:
-        building = household.unit.building.number
-        mine = wishes.rankings(session, resident.community_id, building=building, limit=3)
-        if mine:
-            lines.append(f"{building}幢的邻居最想要：" + "、".join(f"「{w.title}」{n}人" for w, n in mine))
-    lines.append("回复您的心愿即可支持或新建，例如“希望装个快递柜”。")
-    return "\n".join(lines)
 
 
 def _status(turn: Turn) -> str | None:

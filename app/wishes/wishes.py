@@ -202,6 +202,14 @@ def supported(session: Session, wish_id: int, resident_id: int) -> bool:
                                                        WishSupport.resident_id == resident_id)) is not None
 
 
+def supported_among(session: Session, resident_id: int, wish_ids: list[int]) -> set[int]:
+    """Which of these wishes the resident supports (one query for a list)."""
+    if not wish_ids:
+        return set()
+    return set(session.scalars(select(WishSupport.wish_id).where(WishSupport.resident_id == resident_id,
+                                                                 WishSupport.wish_id.in_(wish_ids))))
+
+
 def support(session: Session, wish: Wish, resident: Resident, now: datetime | None = None) -> bool:
     """Support a wish once (a repeated or racing request counts nothing); reaching the threshold starts review."""
     now = now or utcnow()
