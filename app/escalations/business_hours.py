@@ -29,6 +29,18 @@ class BusinessHours:
 
 
 DEFAULT = BusinessHours()
+_configured: list[BusinessHours] = []  # set by init_app from the app's config (the chat hooks get no settings)
+
+
+def configure(config: Mapping[str, Any]) -> BusinessHours:
+    """Read the hours from app config once (init_app); current() returns them from then on."""
+    _configured[:] = [from_config(config)]
+    return _configured[0]
+
+
+def current() -> BusinessHours:
+    """The hours init_app read from config, else DEFAULT."""
+    return _configured[0] if _configured else DEFAULT
 
 
 def _hhmm(value: Any, default: time) -> time:
@@ -67,8 +79,12 @@ def from_config(config: Mapping[str, Any]) -> BusinessHours:
     )
 
 
-def _local(at_utc: datetime) -> datetime:
+def to_local(at_utc: datetime) -> datetime:
+    """A naive-UTC moment as aware Asia/Shanghai time."""
     return at_utc.replace(tzinfo=UTC).astimezone(SHANGHAI)
+
+
+_local = to_local
 
 
 def _utc(local: datetime) -> datetime:
@@ -96,6 +112,11 @@ def add_business_minutes(hours: BusinessHours, start_utc: datetime, minutes: int
             left -= closes - begin
         local = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=SHANGHAI)
     return _utc(local + left)  # no working time configured: count wall-clock time
+
+
+def next_opening(hours: BusinessHours, at_utc: datetime) -> datetime:
+    """at_utc itself when staff are at work, else the naive-UTC moment they next start."""
+    return add_business_minutes(hours, at_utc, 0)
 
 
 def due_times(hours: BusinessHours, created_utc: datetime, *, urgent: bool) -> tuple[datetime, datetime]:

@@ -33,6 +33,7 @@ def _row(escalation) -> dict:
     resident = escalation.resident
     return {
         "id": escalation.id, "number": escalation.number, "status": escalation.status, "urgent": escalation.urgent,
+        "status_label": queue.STATUS_LABELS.get(escalation.status, escalation.status),
         "breached": queue.is_breached(escalation), "summary": escalation.summary,
         "who": resident.name if resident else "未绑定用户",
         "where": resident.household.label if resident and resident.household else "",
@@ -93,7 +94,7 @@ def escalation_view(escalation_id: int):
         notes=queue.notes(db.session, escalation.id), canned=canned.canned_replies(db.session, staff),
         context=queue.resident_context(db.session, resident), breached=queue.is_breached(escalation),
         colleagues=[s for s in svc.handlers_for(db.session, escalation) if s.id != staff.id],
-        poll_seconds=POLL_SECONDS,
+        poll_seconds=POLL_SECONDS, status_labels=queue.STATUS_LABELS,
     )
 
 
@@ -104,6 +105,7 @@ def escalation_view_poll(escalation_id: int):
     escalation = svc.get_for(db.session, escalation_id, current_staff())
     after = max(0, min(request.args.get("after", 0, type=int), 2_147_483_647))
     return jsonify(id=escalation.id, status=escalation.status, urgent=escalation.urgent,
+                   status_label=queue.STATUS_LABELS.get(escalation.status, escalation.status),
                    assignee=escalation.assignee.name if escalation.assignee else None,
                    messages=_messages(escalation.conversation_id, after))
 

@@ -1,7 +1,10 @@
 """Handoff from the bot to people: triggers, conversation states, and what staff do with an escalation.
 
 States on Conversation.state: bot -> waiting_for_staff -> with_staff -> resolved (-> bot on the next
-message). While staff hold a conversation the bot stays silent (SILENT), except for safety words.
+message). While staff hold a conversation the bot stays silent (SILENT), except for safety words, one
+note per escalation and the way back (app.escalations.chat). An escalation closes as resolved (staff),
+withdrawn (the resident went back to the bot) or timed_out (nobody wrote for ESCALATION_IDLE_RETURN_HOURS);
+the last two give the conversation straight back to the bot.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.chat.conversations import pending_inbound, record_outbound, set_dialog, to_naive_utc
-from app.chat.models import STAFF_HELD, Conversation, Message
+from app.chat.models import Conversation, Message
 from app.community.models import Resident, Staff
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.outbox import enqueue
-from app.core.words import HUMAN_WORDS, SAFETY_WORDS, safety_word
-from app.escalations import business_hours
+from app.core.words import SAFETY_WORDS
+from app.escalations import business_hours, replies
 from app.escalations.models import (
     OPEN_STATUSES,
     Escalation,
@@ -52,103 +55,15 @@ ADVICE = {
 }
 SAFETY_ADVICE = {word: ADVICE[kind] for word, kind in SAFETY_WORDS.items()}
 SAFETY_TAIL = "\n已紧急通知物业值班人员，工作人员马上联系您。"
-HUMAN_REPLY = "好的，已为您转给物业工作人员，请稍候，工作人员会尽快回复您。"
-FALLBACK_REPLY = "抱歉，我没能理解您的问题，已为您转给物业工作人员，请稍候。"
+HUMAN_REPLY = replies.HUMAN_REPLY  # in business hours; off hours the resident is told when staff start
 SATISFACTION_QUESTION = "您的问题已处理完毕。请问您对本次服务满意吗？回复 1 满意，2 一般，3 不满意。"
 SATISFACTION_WORDS = {"1": 1, "满意": 1, "2": 2, "一般": 2, "3": 3, "不满意": 3}
 SATISFACTION_THANKS = "感谢您的评价！还有其他需要随时发消息给我。"
-STATE_FOR = {"waiting": "waiting_for_staff", "with_staff": "with_staff", "resolved": "resolved"}
+STATE_FOR = {"waiting": "waiting_for_staff", "with_staff": "with_staff", "resolved": "resolved",
+             "withdrawn": "bot", "timed_out": "bot"}
 
 
-# --- triggers (called by the chat core) -------------------------------------------------------------
-
-
-def intercept(session: Session, conversation: Conversation, text: str, now: datetime,
-              parsed=None) -> str | None:
-    """Run before the bot: a reply (or SILENT) when escalation decides, None to let the bot answer."""
-    # fallback() asks whether the turn before this one was a miss: carried on the session, so a turn that
-    # is not a miss writes nothing to the conversation (the flag is cleared only when it was set)
-    session.info["missed_before"] = bool((conversation.dialog or {}).get("missed"))
-    if session.info["missed_before"]:
-        set_dialog(conversation, missed=None, turn=None, fallback_turn=None)
-    word = safety_word(text)
-    if conversation.state in STAFF_HELD:
-        open_one = open_escalation(session, conversation.id)
-        if open_one is None:  # state left behind by a deleted row: give the bot back
-            conversation.state = "bot"
-        else:
-            open_one.last_activity_at = to_naive_utc(now)
-            if word:
-                escalate(session, conversation, trigger="safety", text=text, now=now, urgent=True)
-                return SAFETY_ADVICE[word] + SAFETY_TAIL
-            if open_one.assignee_id is not None:
-                enqueue(session, PING_JOB, open_one.id, (text or "")[:100])
-            session.flush()
-            return SILENT
-    if conversation.state == "resolved":
-        conversation.state = "bot"  # the bot takes the conversation back after a resolution
-    rating = _satisfaction(session, conversation, text)
-    if rating is not None:
-        return rating
-    if word:
-        escalate(session, conversation, trigger="safety", text=text, now=now, urgent=True)
-        return SAFETY_ADVICE[word] + SAFETY_TAIL
-    if parsed is None:
-        parsed = _parse(text, now)
-    intent = "human" if text in HUMAN_WORDS else getattr(parsed, "intent", None)
-    if intent == "emergency":  # never the menu: advice first, and staff on duty told at once
-        escalate(session, conversation, trigger="safety", text=text, now=now, urgent=True)
-        return ADVICE["emergency"] + SAFETY_TAIL
-    if intent == "human":
-        escalate(session, conversation, trigger="human", text=text, now=now)
-        return HUMAN_REPLY
-    return None
-
-
-def chat_fallback(session: Session, conversation: Conversation, _resident: Resident | None, text: str,
-                  now: datetime, _weak: bool) -> str | None:
-    """fallback() as the chat core's last hook before the help menu."""
-    return fallback(session, conversation, text, now)
-
-
-def fallback(session: Session, conversation: Conversation, text: str, now: datetime) -> str | None:
-    """Called where the bot has nothing better than its help menu: the second such message in a row hands
-    the conversation to staff (Rasa's "ask to rephrase, then hand off"); None lets the bot show the menu."""
-    if not text:
-        return None
-    if session.info.pop("missed_before", False):
-        escalate(session, conversation, trigger="fallback", text=text, now=now)
-        return FALLBACK_REPLY
-    set_dialog(conversation, missed=True)
-    return None
-
-
-def _parse(text: str, now: datetime):
-    if not text:
-        return None
-    try:
-        from nlp import parse
-        return parse(text, now=now)
-    except Exception:  # a parser bug must not stop an escalation decision
-        log.exception("escalations: nlp.parse failed")
-        return None
-
-
-def _satisfaction(session: Session, conversation: Conversation, text: str) -> str | None:
-    """Record the answer to the satisfaction question; anything else just closes the question."""
-    escalation_id = (conversation.dialog or {}).get("satisfaction_for")
-    if not escalation_id:
-        return None
-    set_dialog(conversation, satisfaction_for=None)
-    score = SATISFACTION_WORDS.get((text or "").strip())
-    if score is None:
-        return None
-    escalation = session.get(Escalation, escalation_id)
-    if escalation is not None and escalation.satisfaction is None:
-        escalation.satisfaction = score
-    session.flush()
-    return SATISFACTION_THANKS
-
+# --- the handoff ----------------------------------------------------------------------------------
 
 def open_escalation(session: Session, conversation_id: int) -> Escalation | None:
     """The conversation's escalation that staff still hold, if any."""
@@ -172,9 +87,12 @@ def _trigger_message(session: Session, conversation: Conversation, text: str) ->
 
 
 def escalate(session: Session, conversation: Conversation, *, trigger: str, text: str, now: datetime,
-             urgent: bool = False, staff: Staff | None = None,
-             hours: business_hours.BusinessHours = business_hours.DEFAULT) -> Escalation:
-    """Hand a conversation to staff (or make its open escalation urgent); one escalation per message."""
+             urgent: bool = False, staff: Staff | None = None, summary: str | None = None,
+             hours: business_hours.BusinessHours | None = None) -> Escalation:
+    """Hand a conversation to staff (or make its open escalation urgent); one escalation per message.
+
+    summary: what staff read in the queue (default: the message itself)."""
+    hours = hours or business_hours.current()
     session.flush()
     current = open_escalation(session, conversation.id)
     now_utc = to_naive_utc(now)
@@ -197,7 +115,7 @@ def escalate(session: Session, conversation: Conversation, *, trigger: str, text
     escalation = Escalation(
         conversation_id=conversation.id, resident_id=conversation.resident_id,
         community_id=resident.community_id if resident else None, building=_building(resident),
-        trigger=trigger, trigger_message_id=message.id if message else None, summary=(text or "")[:200],
+        trigger=trigger, trigger_message_id=message.id if message else None, summary=(summary or text or "")[:200],
         urgent=urgent, status="with_staff" if staff else "waiting", assignee_id=staff.id if staff else None,
         created_at=now_utc, last_activity_at=now_utc, first_response_due=first_due, resolution_due=resolve_due,
     )
@@ -221,6 +139,27 @@ def escalate(session: Session, conversation: Conversation, *, trigger: str, text
 def _building(resident: Resident | None) -> str | None:
     household = resident.household if resident is not None else None
     return household.unit.building.number if household is not None else None
+
+
+def withdraw(session: Session, escalation: Escalation, text: str, now: datetime) -> Escalation:
+    """The resident goes back to the bot: the escalation closes as withdrawn, staff see why in the console."""
+    at = to_naive_utc(now)
+    escalation.status, escalation.resolved_at, escalation.last_activity_at = "withdrawn", at, at
+    _sync_state(escalation)
+    set_dialog(escalation.conversation, held_note=None)
+    session.add(EscalationNote(escalation_id=escalation.id, staff_id=None,
+                               body=f"住户回复“{text[:20]}”，结束了转人工，机器人继续接待。"))
+    session.flush()
+    return escalation
+
+
+def returned_to_bot(session: Session, escalation: Escalation, idle_hours: float) -> None:
+    """After an escalation closed as timed_out (jobs.return_idle): the bot has the conversation again."""
+    _sync_state(escalation)
+    set_dialog(escalation.conversation, held_note=None)
+    session.add(EscalationNote(escalation_id=escalation.id, staff_id=None,
+                               body=f"{idle_hours:g}小时内住户和工作人员都没有新消息，会话已交回机器人。"))
+    session.flush()
 
 
 # --- what staff do ------------------------------------------------------------------------------------
@@ -299,6 +238,8 @@ def reply(session: Session, escalation_id: int, staff: Staff, text: str, now: da
     escalation = get_for(session, escalation_id, staff)
     if escalation.status == "waiting":
         claim(session, escalation_id, staff, now)
+    elif escalation.status == "withdrawn":
+        raise Conflict("住户已结束人工服务，机器人已继续接待；住户再要人工会重新转人工", code="escalation_resolved")
     elif not escalation.is_open:
         raise Conflict("这条会话已经处理完毕，住户再发消息会重新转人工", code="escalation_resolved")
     elif escalation.assignee_id not in (None, staff.id) and staff.role not in SUPERVISOR_ROLES:
@@ -355,6 +296,7 @@ def resolve(session: Session, escalation_id: int, staff: Staff, now: datetime | 
     if escalation.assignee_id is None:
         escalation.assignee_id = staff.id
     _sync_state(escalation)
+    set_dialog(escalation.conversation, held_note=None)
     if escalation.trigger != "takeover":
         set_dialog(escalation.conversation, satisfaction_for=escalation.id, missed=None)
         enqueue(session, SATISFACTION_JOB, escalation.id)

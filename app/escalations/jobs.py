@@ -1,4 +1,5 @@
-"""Escalation jobs: alert staff, deliver staff replies and the satisfaction question, check SLAs.
+"""Escalation jobs: alert staff, deliver staff replies and the satisfaction question, check SLAs, and give
+conversations nobody touched for a long while back to the bot.
 
 Each job claims its row with a conditional UPDATE and commits before sending, so a job that RQ
 runs twice sends at most once.
@@ -7,6 +8,7 @@ runs twice sends at most once.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import and_, select, update
@@ -18,7 +20,7 @@ from app.community.models import Resident
 from app.core.clock import utcnow
 from app.core.errors import AppError, WeChatError
 from app.core.redis_conn import get_redis
-from app.escalations import business_hours
+from app.escalations import business_hours, replies
 from app.escalations import escalations as svc
 from app.escalations.models import OPEN_STATUSES, Escalation
 from app.notify.notify import notify
@@ -28,6 +30,7 @@ from workers.context import job
 log = logging.getLogger(__name__)
 DEFAULT_REPLY_LINK = "pages/chat/index"
 PING_EVERY_SECONDS = 300  # one "the resident wrote" ping per conversation per 5 minutes
+IDLE_RETURN_HOURS = 24  # ESCALATION_IDLE_RETURN_HOURS: silence (both sides) after which the bot takes over again
 
 
 def _app() -> Flask:
@@ -188,3 +191,33 @@ def check_sla(session: Session) -> int:
     if first or resolution:
         log.info("SLA: %d first-response and %d resolution breaches escalated", len(first), len(resolution))
     return len(first) + len(resolution)
+
+
+@job
+def return_idle(session: Session) -> int:
+    """Give every held conversation whose escalation saw no activity from either side for
+    ESCALATION_IDLE_RETURN_HOURS back to the bot, and tell the resident so (once)."""
+    app = _app()
+    idle_hours = float(app.config.get("ESCALATION_IDLE_RETURN_HOURS") or IDLE_RETURN_HOURS)
+    now = utcnow()
+    cutoff = now - timedelta(hours=idle_hours)
+    idle = and_(Escalation.status.in_(OPEN_STATUSES), Escalation.last_activity_at < cutoff)
+    messages = []
+    for escalation_id in list(session.scalars(select(Escalation.id).where(idle))):
+        # claimed with one conditional update: a resident writing meanwhile, or a second run, keeps it
+        if not session.execute(update(Escalation).where(Escalation.id == escalation_id, idle)
+                               .values(status="timed_out", resolved_at=now)
+                               .execution_options(synchronize_session=False)).rowcount:
+            continue
+        escalation = session.get(Escalation, escalation_id)
+        session.refresh(escalation)
+        svc.returned_to_bot(session, escalation, idle_hours)
+        messages.append(record_outbound(session, escalation.conversation, replies.returned_idle(idle_hours),
+                                        delivery="sending", payload={"escalation_id": escalation_id,
+                                                                     "kind": "idle_return"}))
+    session.commit()  # closed before anything is sent: a rerun sends nothing twice
+    for message in messages:
+        _deliver(app, session, message, message.content)
+    if messages:
+        log.info("escalations: %d idle conversations returned to the bot", len(messages))
+    return len(messages)

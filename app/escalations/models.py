@@ -13,8 +13,10 @@ from app.core.clock import utcnow
 from app.core.db import db
 
 TRIGGERS = ("human", "fallback", "safety", "takeover")
-STATUSES = ("waiting", "with_staff", "resolved")  # mirrored on Conversation.state while open
+# withdrawn: the resident went back to the bot (结束人工); timed_out: no word from either side for a long while
+STATUSES = ("waiting", "with_staff", "resolved", "withdrawn", "timed_out")  # mirrored on Conversation.state
 OPEN_STATUSES = ("waiting", "with_staff")
+CLOSED_STATUSES = ("resolved", "withdrawn", "timed_out")
 
 
 class Escalation(db.Model):

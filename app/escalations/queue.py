@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session, joinedload
 from app.chat.models import Message
 from app.community.models import Household, Resident, Staff, Unit
 from app.core.clock import utcnow
-from app.escalations.models import OPEN_STATUSES, Escalation, EscalationNote
+from app.escalations.models import CLOSED_STATUSES, OPEN_STATUSES, Escalation, EscalationNote
 
 FILTERS = {"waiting": "待接手", "mine": "我的", "urgent": "紧急", "breached": "已超时", "open": "全部进行中",
-           "resolved": "已解决"}
+           "resolved": "已解决"}  # resolved: every closed one (resolved by staff, withdrawn, timed out)
+STATUS_LABELS = {"waiting": "待接手", "with_staff": "处理中", "resolved": "已解决", "withdrawn": "住户已结束人工",
+                 "timed_out": "长时间无消息，已交回机器人"}
 PAGE = 50
 HISTORY = 200
 CLOSED_WORDS = frozenset({"closed", "resolved", "cancelled", "canceled", "done", "completed", "rejected",
@@ -52,7 +54,7 @@ def _condition(name: str, staff: Staff, now: datetime):
     if name == "breached":
         return breached(now)
     if name == "resolved":
-        return Escalation.status == "resolved"
+        return Escalation.status.in_(CLOSED_STATUSES)
     return Escalation.status.in_(OPEN_STATUSES)
 
 

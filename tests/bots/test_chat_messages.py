@@ -37,7 +37,8 @@ def test_text_goes_to_the_chat_core_and_opens_the_service_window(wx):
     assert message.payload["parse"]["intent"] == "greeting"  # what the parser made of it, kept with it
 
 
-def test_voice_is_answered_from_its_recognition_or_asks_to_type(wx):
+def test_voice_is_answered_from_its_recognition_or_asks_to_type(wx, clock):
+    clock.at(10, 0)  # in business hours: off hours a handoff also says when staff start
     assert _reply(wx, "voice.xml") == HUMAN_REPLY
     assert _reply(wx, "voice_unrecognised.xml") == VOICE_UNHEARD
 
@@ -66,7 +67,8 @@ def test_subscribe_of_a_bound_resident_greets_them_by_name(wx, make_resident, db
     assert _reply(wx, "subscribe.xml").startswith("赵大爷，欢迎回来")
 
 
-def test_menu_click_dispatches_on_the_event_key(wx, client):
+def test_menu_click_dispatches_on_the_event_key(wx, client, clock):
+    clock.at(10, 0)  # in business hours: off hours a handoff also says when staff start
     assert _reply(wx, "click_help.xml").startswith(help_text())
     bind = fixture("click_help.xml").replace("menu:help", "menu:bind").replace("1764000080", "1764000081")
     assert "房号" in wx.reply(wx.post(bind))["Content"]
@@ -81,7 +83,8 @@ def test_events_that_need_no_answer_get_success(wx):
 
 
 def test_over_budget_the_answer_comes_as_a_customer_service_message(app, wx, monkeypatch, run_jobs,
-                                                                   fake_wechat):
+                                                                   fake_wechat, clock):
+    clock.at(10, 0)  # in business hours: off hours a handoff also says when staff start
     monkeypatch.setitem(app.config, "WECHAT_REPLY_BUDGET_MS", 0)
     xml = text_xml("o_later", "转人工", msg_id=880_001)
     params = wx.params()

@@ -39,12 +39,14 @@ def test_say_as_the_first_bound_resident(app, live_url, make_resident, db_sessio
     assert stored.content == "你好" and stored.payload["FromUserName"] == "o_sun"
 
 
-def test_say_as_a_stranger_and_with_an_explicit_openid(app, live_url):
+def test_say_as_a_stranger_and_with_an_explicit_openid(app, live_url, clock):
+    clock.at(10, 0)  # in business hours: off hours a handoff also says when staff start
     assert BIND_HINT in _chat(app, "--url", live_url, "--say", "能做什么")
     assert _chat(app, "--url", live_url, "--openid", "o_given", "--say", "转人工") == HUMAN_REPLY
 
 
-def test_safe_mode_encrypts_and_decrypts(app, live_url, monkeypatch):
+def test_safe_mode_encrypts_and_decrypts(app, live_url, monkeypatch, clock):
+    clock.at(10, 0)  # in business hours: off hours a handoff also says when staff start
     monkeypatch.setitem(app.config, "WECHAT_AES_KEY", base64.b64encode(b"k" * 32).decode().rstrip("="))
     assert _chat(app, "--url", live_url, "--aes", "--openid", "o_aes", "--say", "转人工") == HUMAN_REPLY
 
@@ -54,7 +56,8 @@ def test_an_unreachable_endpoint_is_a_clear_error(app):
     assert result.exit_code != 0 and "无法连接" in result.output
 
 
-def test_interactive_loop_reads_lines_until_eof(app, live_url):
+def test_interactive_loop_reads_lines_until_eof(app, live_url, clock):
+    clock.at(10, 0)  # in business hours: off hours a handoff also says when staff start
     result = app.test_cli_runner().invoke(args=["chat", "--url", live_url, "--openid", "o_loop"],
                                           input="/subscribe\n转人工\n")
     assert result.exit_code == 0, result.output

@@ -13,7 +13,7 @@ from wechat_post import FIXTURES, WeChatServer, fixture, signature, text_xml
 from wechatpy.crypto import WeChatCrypto, _get_signature
 
 from app.binding.models import Binding
-from app.chat.menu import help_text
+from app.chat.core import BIND_HINT
 from app.chat.models import Message
 from app.core.db import db
 
@@ -234,5 +234,5 @@ def test_safe_mode_hostile_or_garbage_payloads_get_400(safe_mode, client):
     assert client.post("/wechat", query_string=no_encrypt, data=b"<xml><A>1</A></xml>").status_code == 400
 
 
-def test_help_menu_is_what_strangers_get_for_anything_else(wx):
-    assert help_text() in wx.say("o_stranger", "我想问点事情")
+def test_strangers_are_pointed_to_binding_for_anything_else(wx):
+    assert BIND_HINT in wx.say("o_stranger", "我想问点事情")

@@ -1,4 +1,6 @@
-"""Handoff triggers and conversation states, driven through the real /wechat endpoint with signed XML."""
+"""Handoff triggers and conversation states, driven through the real /wechat endpoint with signed XML.
+
+The misses, the offer of a person, the way back and the idle return: test_fallback_and_handoff.py."""
 
 from __future__ import annotations
 
@@ -6,11 +8,10 @@ import pytest
 from sqlalchemy import func, select
 from wechat_post import text_xml
 
-from app.chat.menu import help_text
 from app.chat.models import Conversation, Message
 from app.core.clock import utcnow
 from app.core.db import db
-from app.escalations import escalations
+from app.escalations import escalations, replies
 from app.escalations.jobs import alert_staff
 from app.escalations.models import Escalation
 
@@ -30,14 +31,15 @@ def _escalations() -> list[Escalation]:
     return list(db.session.scalars(select(Escalation).order_by(Escalation.id)))
 
 
-def test_human_intent_hands_off_and_the_bot_then_stays_silent(wx, wang, make_staff):
-    assert wx.say("o_wang", "我要找物业的人").startswith(escalations.HUMAN_REPLY)
+def test_human_intent_hands_off_and_the_bot_then_stays_silent(wx, wang, make_staff, clock):
+    clock.at(10, 0)
+    assert wx.say("o_wang", "我要找物业的人") == escalations.HUMAN_REPLY
     [esc] = _escalations()
     assert (esc.trigger, esc.status, esc.urgent, esc.building) == ("human", "waiting", False, "1")
     assert esc.trigger_message_id is not None and esc.first_response_due > esc.created_at
     assert _conversation().state == "waiting_for_staff"
-    # while staff hold the conversation the bot says nothing at all
-    assert wx.say("o_wang", "你好") is None
+    # while staff hold the conversation the bot says nothing, but for one note on how the handoff works
+    assert "结束人工" in wx.say("o_wang", "你好")
     assert wx.say("o_wang", "3号楼电梯坏了") is None
     staff = make_staff("property")
     escalations.claim(db.session, esc.id, staff)
@@ -47,7 +49,8 @@ def test_human_intent_hands_off_and_the_bot_then_stays_silent(wx, wang, make_sta
     assert len(_escalations()) == 1  # messages during the handoff make no new escalation
 
 
-def test_the_bot_takes_over_again_after_resolution(wx, wang, make_staff, run_jobs, fake_wechat):
+def test_the_bot_takes_over_again_after_resolution(wx, wang, make_staff, run_jobs, fake_wechat, clock):
+    clock.at(10, 0)
     wx.say("o_wang", "转人工")
     [esc] = _escalations()
     staff = make_staff("property")
@@ -65,23 +68,25 @@ def test_the_bot_takes_over_again_after_resolution(wx, wang, make_staff, run_job
     assert len(_escalations()) == 2
 
 
-def test_two_fallbacks_in_a_row_hand_off_but_one_does_not(wx, wang):
-    assert wx.say("o_wang", "给我讲个笑话") == help_text()  # first: the bot asks to rephrase
+def test_two_misses_in_a_row_offer_a_person_and_only_yes_hands_off(wx, wang, clock):
+    """Was: the second miss in a row escalated at once (FALLBACK_REPLY); now it offers, and 是 escalates."""
+    clock.at(10, 0)
+    assert wx.say("o_wang", "给我讲个笑话").startswith(replies.HINT_HEAD)  # first: asked to rephrase
     assert wx.say("o_wang", "你好").startswith("王阿姨")  # an understood message resets the count
-    assert wx.say("o_wang", "给我讲个笑话") == help_text()
+    assert wx.say("o_wang", "给我讲个笑话").startswith(replies.HINT_HEAD)
+    assert wx.say("o_wang", "阿斯顿发生").startswith(replies.OFFER)
     assert _escalations() == []
-    assert wx.say("o_wang", "阿斯顿发生") == escalations.FALLBACK_REPLY
+    assert wx.say("o_wang", "是") == escalations.HUMAN_REPLY
     [esc] = _escalations()
-    assert esc.trigger == "fallback" and esc.summary == "阿斯顿发生"
+    assert esc.trigger == "fallback" and esc.summary == "机器人未能理解：给我讲个笑话 / 阿斯顿发生"
 
 
-def test_only_answers_the_bot_gives_up_on_count_as_fallbacks(wx, wang):
-    assert wx.say("o_wang", "给我讲个笑话") == help_text()
+def test_only_answers_the_bot_gives_up_on_count_as_misses(wx, wang):
+    assert wx.say("o_wang", "给我讲个笑话").startswith(replies.HINT_HEAD)
     assert wx.say("o_wang", "绑定").startswith("您已绑定")  # the chat core's own answer: the chain breaks
-    assert wx.say("o_wang", "给我讲个笑话") == help_text()
-    assert _escalations() == []
-    assert wx.say("o_wang", "讲个故事吧") == escalations.FALLBACK_REPLY
-    assert _conversation().state == "waiting_for_staff"
+    assert wx.say("o_wang", "给我讲个笑话").startswith(replies.HINT_HEAD)
+    assert wx.say("o_wang", "讲个故事吧").startswith(replies.OFFER)
+    assert _escalations() == [] and _conversation().state == "bot"
 
 
 @pytest.mark.parametrize("word", ["燃气味", "着火", "电梯困人", "有人晕倒"])
@@ -121,7 +126,8 @@ def test_a_person_in_danger_gets_advice_and_an_urgent_escalation_never_the_menu(
 
 def test_safety_words_are_answered_even_while_staff_hold_the_conversation(wx, wang, run_jobs):
     wx.say("o_wang", "转人工")
-    assert wx.say("o_wang", "随便说说") is None
+    assert "结束人工" in wx.say("o_wang", "随便说说")  # the one note of the handoff
+    assert wx.say("o_wang", "随便说说吧") is None
     assert wx.say("o_wang", "楼道里有燃气味").startswith(escalations.SAFETY_ADVICE["燃气味"])
     [esc] = _escalations()  # the open escalation became urgent; no second one
     assert esc.urgent and esc.trigger == "safety"
@@ -155,7 +161,9 @@ def test_wechat_retries_and_job_reruns_never_escalate_twice(wx, wang, run_jobs, 
     assert db.session.scalar(select(func.count()).select_from(Escalation)) == 1
 
 
-def test_a_rerun_of_the_deferred_reply_job_escalates_once(wx, wang, app, monkeypatch, run_jobs, fake_wechat):
+def test_a_rerun_of_the_deferred_reply_job_escalates_once(wx, wang, app, monkeypatch, run_jobs, fake_wechat,
+                                                          clock):
+    clock.at(10, 0)
     monkeypatch.setitem(app.config, "WECHAT_REPLY_BUDGET_MS", 0)
     assert wx.post(text_xml("o_wang", "转人工", msg_id=990_002)).get_data(as_text=True) == "success"
     run_jobs()
@@ -165,10 +173,13 @@ def test_a_rerun_of_the_deferred_reply_job_escalates_once(wx, wang, app, monkeyp
     assert len(_escalations()) == 1
     assert [m["text"]["content"] for m in fake_wechat.sent_messages("custom")].count(
         escalations.HUMAN_REPLY) == 1
-    # and a deferred message while staff hold the conversation sends nothing
+    # a deferred message while staff hold the conversation sends the handoff's one note, the next nothing
     wx.post(text_xml("o_wang", "有人吗", msg_id=990_003))
     run_jobs()
-    assert len(fake_wechat.sent_messages("custom")) == 1
+    assert "结束人工" in fake_wechat.sent_messages("custom")[-1]["text"]["content"]
+    wx.post(text_xml("o_wang", "还有人吗", msg_id=990_004))
+    run_jobs()
+    assert len(fake_wechat.sent_messages("custom")) == 2
 
 
 def test_staff_may_take_over_a_conversation_the_bot_is_having(wx, wang, make_staff):
@@ -181,7 +192,8 @@ def test_staff_may_take_over_a_conversation_the_bot_is_having(wx, wang, make_sta
     assert wx.say("o_wang", "你好") is None
 
 
-def test_asking_for_a_person_in_the_middle_of_a_form_ends_the_form(wx, wang):
+def test_asking_for_a_person_in_the_middle_of_a_form_ends_the_form(wx, wang, clock):
+    clock.at(10, 0)
     wx.say("o_wang", "你好")
     conversation = _conversation()
     conversation.dialog = {"flow": "repair", "form": {"slots": {"category": "water"}, "step": "collect"}}
