@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 DEV := LINLI_ENV=development
 FLASK := $(DEV) $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
+# test processes (pytest-xdist); in the backend pass each gets its own database and Redis db (tests/conftest.py)
+JOBS ?= 2
 
 .PHONY: run test test-moved-clock install migrate seed bench lint clean
 
@@ -29,17 +31,17 @@ run: seed
 # The whole suite on SQLite + embedded queue; then again on PostgreSQL + Redis when
 # TEST_DATABASE_URL / TEST_REDIS_URL are set (.ci/run sets both).
 test: install
-	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(PY) -m pytest
+	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(PY) -m pytest -n $(JOBS)
 	@if [ -n "$$TEST_DATABASE_URL" ] || [ -n "$$TEST_REDIS_URL" ]; then \
 		echo "== again on $$TEST_DATABASE_URL and $$TEST_REDIS_URL (tests that touch no backend are not repeated)"; \
-		LINLI_BACKEND_PASS=1 $(PY) -m pytest; \
+		LINLI_BACKEND_PASS=1 $(PY) -m pytest -n $(JOBS); \
 	fi
 
 # The SQLite pass again with every process's clock 400 days ahead (time-machine, started by
 # tests/moved_clock/sitecustomize.py); browser tests stay out. .ci/run runs it after `make test`.
 test-moved-clock: install
 	env -u TEST_DATABASE_URL -u TEST_REDIS_URL PYTHONPATH=tests/moved_clock LINLI_CLOCK_SHIFT_DAYS=400 \
-		$(PY) -m pytest -m "not browser"
+		$(PY) -m pytest -n $(JOBS) -m "not browser"
 
 bench: install
 	$(PY) bench/nlp_bench.py

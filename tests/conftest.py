@@ -58,9 +58,34 @@ def _reset_schema() -> None:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
+def _worker_backends() -> tuple[str | None, str | None]:
+    """Under pytest-xdist, each worker gets a PostgreSQL database and a Redis db of its own (test_gw1,
+    redis db n+1), so the backend pass can run on both cores; without xdist, the URLs as given."""
+    database, redis_url = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not worker[2:].isdigit():
+        return database, redis_url
+    n = int(worker[2:])
+    if database and database.startswith("postgres") and n:
+        import psycopg
+        from psycopg import sql
+
+        base, _, name = database.rpartition("/")
+        own = f"{name}_gw{n}"
+        with psycopg.connect(database, autocommit=True) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (own,)).fetchone() is None:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(own)))
+        database = f"{base}/{own}"
+    if redis_url and n:
+        base, _, index = redis_url.rpartition("/")
+        redis_url = f"{base}/{int(index or 0) + n}" if index.isdigit() else redis_url
+    return database, redis_url
+
+
 @pytest.fixture(scope="session")
 def _app(fake_wechat):
-    config = TestConfig()
+    database, redis_url = _worker_backends()
+    config = TestConfig(database_url=database, redis_url=redis_url)
     config.WECHAT_API_BASE_URL = fake_wechat.base_url
     application = create_app(config)
     with application.app_context():
