@@ -16,13 +16,13 @@ from datetime import timedelta
 from flask import Flask, current_app
 from rq import Queue
 from sqlalchemy import exists, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.campaigns import audience
 from app.campaigns.campaigns import render_body, skip_queued
 from app.campaigns.models import Campaign, Delivery
 from app.core.clock import utcnow
+from app.core.db import conflict_insert
 from app.core.outbox import enqueue, get_queue
 from app.notify.channels import Outcome, OutgoingMessage, Recipient, deliver_all, load_recipients
 from app.notify.models import MUTABLE_CATEGORIES
@@ -51,8 +51,7 @@ def pool_for(app: Flask) -> ThreadPoolExecutor:
 
 
 def _insert_ignoring_duplicates(session: Session):
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(Delivery).on_conflict_do_nothing(index_elements=["campaign_id", "resident_id"])
+    return conflict_insert(session, Delivery).on_conflict_do_nothing(index_elements=["campaign_id", "resident_id"])
 
 
 def batch_size(app: Flask) -> int:

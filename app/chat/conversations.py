@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from app.chat.models import Conversation, Message
 from app.community.models import Household, Resident, Unit
 from app.core.clock import utcnow
+from app.core.db import conflict_insert
 
 log = logging.getLogger(__name__)
 CHANNELS = ("oa", "wxa")
@@ -73,11 +73,10 @@ def get_conversation(session: Session, channel: str, openid: str) -> Conversatio
     found = find_conversation(session, channel, openid)
     if found is not None:
         return found
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
     created = session.scalars(
-        insert(Conversation).values(channel=channel, openid=openid, state="bot", dialog={}, updated_at=now)
+        conflict_insert(session, Conversation)
+        .values(channel=channel, openid=openid, state="bot", dialog={}, updated_at=now)
         .on_conflict_do_nothing(index_elements=["channel", "openid"]).returning(Conversation)
     ).first()
     if created is not None:

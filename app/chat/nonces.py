@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.chat.models import SeenNonce
 from app.core.clock import utcnow
-from app.core.db import db
+from app.core.db import conflict_insert, db
 
 NEW, RETRY, REPLAY = "new", "retry", "replay"
 
@@ -20,11 +19,11 @@ def remember(key: str, digest: str, ttl_seconds: int) -> str:
     """Record a signed query; NEW the first time, RETRY for the same body again (WeChat's own
     retry), REPLAY for another body under the same signature. Commits in its own session."""
     now = utcnow()
-    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
     with Session(db.engine) as s:
         s.execute(delete(SeenNonce).where(SeenNonce.key == key, SeenNonce.expires_at < now))
         created = s.scalar(
-            insert(SeenNonce).values(key=key, body_digest=digest, expires_at=now + timedelta(seconds=ttl_seconds))
+            conflict_insert(s, SeenNonce)
+            .values(key=key, body_digest=digest, expires_at=now + timedelta(seconds=ttl_seconds))
             .on_conflict_do_nothing(index_elements=["key"]).returning(SeenNonce.key)
         ) is not None
         seen = None if created else s.scalar(select(SeenNonce.body_digest).where(SeenNonce.key == key))

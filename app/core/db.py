@@ -31,6 +31,16 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def conflict_insert(session: Session, table):
+    """INSERT for the session's database that can say ON CONFLICT DO NOTHING (PostgreSQL and SQLite share
+    the API): one row or none, without a savepoint."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert  # noqa: PLC0415
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # noqa: PLC0415
+    return insert(table)
+
+
 def insert_once(session: Session, row: object) -> bool:
     """Insert a row guarded by a unique constraint; False when it was already there (even if a request raced)."""
     try:

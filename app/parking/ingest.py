@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.core.clock import utcnow
+from app.core.db import conflict_insert
 from app.core.errors import AppError, Conflict, Forbidden, Unauthorized, ValidationFailed
 from app.core.sealed import seal, unseal
 from app.parking.models import SPACE_KINDS, OccupancyEvent, ParkingDevice, ParkingSpace, ParkingZone
@@ -136,15 +137,6 @@ def _zone(session: Session, device: ParkingDevice, code) -> ParkingZone:
     return zone
 
 
-def _insert(session: Session):
-    """The dialect's INSERT with ON CONFLICT (PostgreSQL and SQLite share the API)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert  # noqa: PLC0415
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # noqa: PLC0415
-    return insert
-
-
 def apply_report(session: Session, device: ParkingDevice, report: dict, *, now: datetime | None = None) -> Outcome:
     """Apply one report {event_id, zone, at, fixed_occupied/temporary_occupied | fixed_free/temporary_free |
     spaces: [{code, kind, occupied}]}; idempotent on event_id."""
@@ -159,10 +151,10 @@ def apply_report(session: Session, device: ParkingDevice, report: dict, *, now: 
     counts = None if spaces else _counts(zone, report)
     newest = counts is not None and (zone.last_event_at is None or at >= zone.last_event_at)
     # the event row first, once per (device, event id): a duplicate inserts nothing and changes nothing
-    insert = _insert(session)
     inserted = session.execute(
-        insert(OccupancyEvent).values(device_id=device.id, event_id=event_id, zone_id=zone.id, occurred_at=at,
-                                      received_at=now, applied=newest, payload=report)
+        conflict_insert(session, OccupancyEvent)
+        .values(device_id=device.id, event_id=event_id, zone_id=zone.id, occurred_at=at, received_at=now,
+                applied=newest, payload=report)
         .on_conflict_do_nothing(index_elements=["device_id", "event_id"]).returning(OccupancyEvent.id)
     ).scalar()
     if inserted is None:
