@@ -30,6 +30,11 @@ FEATURES = (
     "app.escalations",
     "app.campaigns",
     "app.faq",
+    "app.merchants",
+    "app.devices",
+    "app.welfare",
+    "app.activities",
+    "app.cockpit",
 )
 # The doors: the /wechat endpoint, the mini-program API, the staff console, the workers. They
 # register their blueprints and commands after the features attached their routes to them.

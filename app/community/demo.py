@@ -51,9 +51,13 @@ DEMO_STAFF = [
     StaffSeed("doctor1", "demo-doctor-2026", "doctor", "陈文医生", ("1", "2", "3", "4", "5", "10")),
     StaffSeed("doctor2", "demo-doctor-2026", "doctor", "何静医生", ("6", "7", "8", "9", "28", "30")),
     StaffSeed("committee", "demo-committee-2026", "committee", "王建国主任"),
+    StaffSeed("steward1", "demo-steward-2026", "steward", "沈丽楼栋管家", ("1", "2", "3", "4", "5", "6", "7")),
+    StaffSeed("steward2", "demo-steward-2026", "steward", "钱进楼栋管家", ("8", "9", "10", "28", "30")),
+    StaffSeed("grid1", "demo-grid-2026", "grid_worker", "孔德华网格员"),
 ]
 STAFF_ROLE_LABELS = {
     "admin": "管理员", "property": "物业客服", "repair_worker": "维修师傅", "doctor": "家庭医生", "committee": "业委会",
+    "steward": "楼栋管家", "grid_worker": "网格员",
 }
 INTEREST_TAGS = {
     "太极": "太极拳、太极扇", "书法": "书法、国画", "广场舞": "广场舞、健身操",

@@ -95,7 +95,7 @@ class Tag(db.Model):
 
 RESIDENT_VISIBLE_PREFIXES = ("building", "unit")
 RESIDENT_ROLES = ("owner", "tenant", "family")
-STAFF_ROLES = ("admin", "property", "repair_worker", "doctor", "committee")
+STAFF_ROLES = ("admin", "property", "repair_worker", "doctor", "committee", "steward", "grid_worker")
 
 
 class Resident(db.Model):

@@ -52,7 +52,8 @@ def test_seed_demo_staff_are_scoped_and_passwords_hashed(app, db_session):
     staff = {s.username: s for s in db_session.scalars(select(Staff))}
 
     roles = sorted(s.role for s in staff.values())
-    assert roles == ["admin", "committee", "doctor", "doctor", "property", "repair_worker", "repair_worker"]
+    assert roles == ["admin", "committee", "doctor", "doctor", "grid_worker", "property", "repair_worker", "repair_worker",
+                     "steward", "steward"]
     for seed in DEMO_STAFF:
         account = staff[seed.username]
         assert account.password_hash != seed.password
