@@ -22,6 +22,7 @@ from app.core.db import db
 from app.core.errors import AppError
 from app.core.redis_conn import get_redis
 from app.escalations import escalations
+from app.wechat import card_actions
 from app.wechat.inbound import MAX_BODY, bad_signature, bad_xml
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ def receive() -> Response:
         raise bad_signature(type(exc).__name__) from exc
     except Exception as exc:  # garbage XML, bad base64, a DTD: all bad input
         raise bad_xml(f"wecom: {type(exc).__name__}") from exc
+    if _card_event(message):
+        return _card_click(crypto, message, nonce, timestamp)
     if getattr(message, "type", "") != "text":
         return Response("success", mimetype="text/plain")
     msg_id = str(getattr(message, "id", "") or "")
@@ -95,3 +98,21 @@ def _answer(userid: str, content: str) -> str:
         return f"未发送：{err.message}"
     log.info("wecom: %s answered escalation %s", staff.username, escalation_id)
     return f"已发送给住户（#{escalation_id}），送达情况可在物业后台查看。"
+
+
+def _card_event(message) -> bool:
+    data = getattr(message, "_data", None) or {}
+    return str(data.get("MsgType", "")).lower() == "event" and str(data.get("Event", "")).lower() == \
+        "template_card_event"
+
+
+def _card_click(crypto: WeChatCrypto, message, nonce: str, timestamp: str) -> Response:
+    """A template-card button click: the feature that owns the key's prefix answers (once per click)."""
+    data = message._data
+    userid, key = str(data.get("FromUserName") or ""), str(data.get("EventKey") or "")
+    click = f"wecom:card:{userid}:{data.get('CreateTime')}:{key}"[:200]
+    if not get_redis(current_app).set(click, 1, nx=True, ex=DEDUP_SECONDS):
+        return Response("success", mimetype="text/plain")
+    text = card_actions.dispatch(userid, key)
+    reply = TextReply(source=message.target, target=userid, content=text).render()
+    return Response(crypto.encrypt_message(reply, nonce, timestamp), mimetype="application/xml")

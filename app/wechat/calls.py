@@ -86,3 +86,17 @@ def send_wecom_text(app: Flask, user_ids: list[str], text: str) -> bool:
         return False
     client.message.send_text(client.agent_id, user_ids, text)
     return True
+
+
+WECOM_SEND = "https://qyapi.weixin.qq.com/cgi-bin/message/send"
+
+
+def send_wecom_card(app: Flask, user_ids: list[str], card: dict) -> bool:
+    """Send staff a WeChat Work template card (card: the template_card object, with button keys); False when
+    WeChat Work is not configured or nobody is given. WeChatError on failure."""
+    client = wecom_client(app)
+    if client is None or not user_ids:
+        return False
+    client.post_json(WECOM_SEND, {"touser": "|".join(user_ids), "msgtype": "template_card",
+                                  "agentid": client.agent_id, "template_card": card})
+    return True
