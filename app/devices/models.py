@@ -37,7 +37,7 @@ class Device(db.Model):
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id", ondelete="SET NULL"), index=True)
     floor: Mapped[int | None]
     location: Mapped[str] = mapped_column(String(100), default="")  # "3幢1单元电梯", "东门"
-    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id", ondelete="SET NULL"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id", ondelete="SET NULL"), index=True)
     # mosquitto's own PBKDF2-SHA512 form ($7$...): the password file is written from it as it is
     secret_hash: Mapped[str] = mapped_column(String(255), default="")
     secret_rotated_at: Mapped[datetime | None]

@@ -1,6 +1,7 @@
-"""Welfare in the chat, for watched residents only: any message is a sign of life; 我很好 checks in;
-我这周去女儿家住 / 我住院了 pause the watch until a date; 我回来了 ends the pause. Everyone else's messages
-pass through untouched."""
+"""Welfare in the chat, for watched residents only: 我很好 checks in; 我这周去女儿家住 / 我住院了 pause the watch
+until a date; 我回来了 ends the pause. Any other message is a sign of life too, but the turn does not pay for
+it: the sweep reads when the resident last wrote from their conversations (sweep.chat_signs), so a message
+that is none of these phrases costs the chat turn no query at all."""
 
 from __future__ import annotations
 
@@ -30,15 +31,13 @@ def early_reply(session: Session, resident: Resident | None, text: str, now: dat
     """Chat hook (early reply): note a watched resident's message; answer a check-in, away or back."""
     if resident is None:
         return None
+    said = phrases.understand(text, (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(SHANGHAI))
+    if said is None:  # the common case: no query; the sweep counts the message from the conversation
+        return None
     watch = watching.watch_of_resident(session, resident.id)
     if watch is None:
         return None
     at = _naive_utc(now)
-    said = phrases.understand(text, (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(SHANGHAI))
-    if said is None:
-        if "chat" in watch.signals:
-            resident_spoke(session, watch, "chat", at)
-        return None
     if said.kind == "checkin":
         resident_spoke(session, watch, "checkin", at)
         return CHECKED_IN

@@ -41,6 +41,7 @@ def upgrade():
     )
     op.create_index(op.f("ix_device_building_id"), "device", ["building_id"], unique=False)
     op.create_index(op.f("ix_device_community_id"), "device", ["community_id"], unique=False)
+    op.create_index(op.f("ix_device_household_id"), "device", ["household_id"], unique=False)
     op.create_table("alarm",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("community_id", sa.Integer(), nullable=False),
@@ -143,5 +144,6 @@ def downgrade():
     op.drop_index("ix_alarm_community_id_state", table_name="alarm")
     op.drop_table("alarm")
     op.drop_index(op.f("ix_device_community_id"), table_name="device")
+    op.drop_index(op.f("ix_device_household_id"), table_name="device")
     op.drop_index(op.f("ix_device_building_id"), table_name="device")
     op.drop_table("device")

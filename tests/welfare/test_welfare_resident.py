@@ -8,7 +8,9 @@ from datetime import timedelta
 from conftest import hours
 
 from app.core.clock import local_now, utcnow
+from app.core.db import db
 from app.welfare import chat as welfare_chat
+from app.welfare import watch as watching
 
 
 def test_i_am_fine_in_the_chat_resets_the_timer(world, wx, clock):
@@ -23,7 +25,24 @@ def test_any_message_from_a_watched_resident_is_a_sign_of_life(world, wx, clock)
     clock.shift(hours(10))
     reply = wx.say("o_wang", "物业电话多少")
     assert reply != welfare_chat.CHECKED_IN
-    assert world.reload().last_activity_kind == "chat"
+    before = world.reload().last_activity_at
+    world.sweep()  # the turn does not look the watch up; the sweep reads when the resident last wrote
+    watch = world.reload()
+    assert watch.last_activity_kind == "chat" and watch.last_activity_at > before
+    assert abs(watch.due_at - (utcnow() + hours(72))) < timedelta(minutes=2)
+    world.sweep()  # the same message does not count twice
+    assert world.reload().last_activity_at == watch.last_activity_at
+
+
+def test_a_message_closes_a_check_nobody_has_taken_yet(world, wx, clock):
+    clock.shift(hours(73))
+    world.sweep()
+    assert watching.open_check(db.session, world.watch.id) is not None
+    clock.shift(timedelta(minutes=10))
+    wx.say("o_wang", "电梯又坏了吗")
+    world.sweep()
+    db.session.expire_all()
+    assert watching.open_check(db.session, world.watch.id) is None
 
 
 def test_a_resident_who_is_not_watched_is_left_alone(world, wx, make_resident, db_session):
