@@ -28,13 +28,15 @@ def test_seed_demo_command_builds_the_community_and_prints_logins(app, db_sessio
     assert "o_demo_0001" in result.output
 
     db_session.expire_all()
-    community = db_session.scalar(select(Community))
+    # the demo community (the cockpit's street adds a second one beside it)
+    community = db_session.scalar(select(Community).where(Community.name == demo.DEMO_COMMUNITY))
     assert (community.name, community.kind, community.city) == ("邻里未来社区", "old_neighbourhood", "杭州")
-    buildings = db_session.scalars(select(Building).order_by(Building.position)).all()
+    buildings = db_session.scalars(select(Building).where(Building.community_id == community.id)
+                                   .order_by(Building.position)).all()
     assert len(buildings) == 12 and {"1", "10", "28", "30"} <= {b.number for b in buildings}
     assert len({b.position for b in buildings}) == 12  # a walking order with no ties
 
-    residents = db_session.scalars(select(Resident)).all()
+    residents = db_session.scalars(select(Resident).where(Resident.community_id == community.id)).all()
     assert len(residents) >= 150
     assert all(r.household_id is not None and r.phone.isdigit() and len(r.phone) == 11 for r in residents)
     following = [r for r in residents if r.oa_openid]
@@ -49,7 +51,10 @@ def test_seed_demo_command_builds_the_community_and_prints_logins(app, db_sessio
 
 def test_seed_demo_staff_are_scoped_and_passwords_hashed(app, db_session):
     seed_demo(db_session)
-    staff = {s.username: s for s in db_session.scalars(select(Staff))}
+    community_id = db_session.scalar(select(Community.id).where(Community.name == demo.DEMO_COMMUNITY))
+    usernames = {seed.username for seed in DEMO_STAFF}  # the cockpit's street admin is that feature's own
+    staff = {s.username: s for s in db_session.scalars(select(Staff).where(Staff.community_id == community_id))
+             if s.username in usernames}
 
     roles = sorted(s.role for s in staff.values())
     assert roles == ["admin", "committee", "doctor", "doctor", "grid_worker", "property", "repair_worker", "repair_worker",
