@@ -37,6 +37,14 @@ def _banner(base: str, fake_url: str | None, embedded: bool, database: str) -> s
     return "\n".join(lines)
 
 
+def _remember_fake(fake_url: str) -> None:
+    """Leave the fake's address where `flask chat` finds it, to show what reaches residents later."""
+    from config import INSTANCE_DIR  # noqa: PLC0415
+
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    (INSTANCE_DIR / "fakewechat.url").write_text(fake_url, encoding="utf-8")
+
+
 def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
@@ -54,6 +62,7 @@ def main() -> int:
 
         fake_server, fake_url = serve_in_thread(0)
         config.WECHAT_API_BASE_URL = fake_url
+        _remember_fake(fake_url)
 
     app = create_app(config)
     ticker = None

@@ -15,3 +15,5 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
     app.cli.add_command(chat_command)
     app.cli.add_command(journal_command)
+    from bots.stories_cli import stories_command  # noqa: PLC0415
+    app.cli.add_command(stories_command)

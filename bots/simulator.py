@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 import requests
@@ -16,10 +20,72 @@ from wechatpy.crypto import WeChatCrypto
 from app.community.models import Resident
 from app.core.clock import unix_seconds
 from app.core.db import db
+from config import INSTANCE_DIR
 
-DEFAULT_URL = "http://127.0.0.1:5000/wechat"
 ACCOUNT = "gh_linli_sim"
 LATER = "（机器人稍后以客服消息回复）"
+FAKE_URL_FILE = INSTANCE_DIR / "fakewechat.url"  # written by `make run` (devserver.py)
+LATER_WAIT = 0.6  # seconds to wait after a reply for what the worker sends (staff replies, ticket updates)
+
+
+def default_url(env: Mapping[str, str] = os.environ) -> str:
+    """The /wechat endpoint of `make run`: HOST and PORT as devserver.py reads them."""
+    host = env.get("HOST") or "127.0.0.1"
+    return f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{env.get('PORT') or '5000'}/wechat"
+
+
+def message_text(message: dict) -> str:
+    """What a resident sees of one delivered message (custom text, or a template's field values)."""
+    if (message.get("text") or {}).get("content"):
+        return message["text"]["content"]
+    data = message.get("data") or {}
+    values = [str(v.get("value", "")) if isinstance(v, dict) else str(v) for v in data.values()]
+    return "；".join(v for v in values if v) or f"（{message.get('msgtype') or '模板消息'}）"
+
+
+@dataclass
+class LaterMessages:
+    """What reached the resident afterwards, read from the fake WeChat's record (GET /fake/sent)."""
+
+    base_url: str | None
+    openid: str
+    since: int = 0
+    http: requests.Session = field(default_factory=requests.Session)
+
+    def start(self) -> None:
+        """Skip everything delivered before this chat began."""
+        self.since = self._fetch()[1]
+
+    def new(self, wait: float = 0.0) -> list[str]:
+        """Messages to this resident since the last look, waiting up to `wait` seconds for the first."""
+        deadline = time.monotonic() + wait
+        while True:
+            messages, self.since = self._fetch()
+            if messages or time.monotonic() >= deadline:
+                return [message_text(m) for m in messages]
+            time.sleep(0.25)
+
+    def _fetch(self) -> tuple[list[dict], int]:
+        if not self.base_url:
+            return [], self.since
+        try:
+            body = self.http.get(f"{self.base_url.rstrip('/')}/fake/sent", timeout=3,
+                                 params={"touser": self.openid, "since": self.since}).json()
+        except (requests.RequestException, ValueError):
+            return [], self.since
+        return body.get("messages") or [], int(body.get("next") or self.since)
+
+
+def fake_base_url(config: Mapping, given: str | None, written: Path = FAKE_URL_FILE) -> str | None:
+    """The fake WeChat API's address: --fake, a loopback WECHAT_API_BASE_URL, or the one `make run` wrote."""
+    if given:
+        return given
+    configured = config.get("WECHAT_API_BASE_URL") or ""
+    if "127.0.0.1" in configured or "localhost" in configured:
+        return configured
+    if written.is_file():
+        return written.read_text(encoding="utf-8").strip() or None
+    return None
 
 
 def cdata(text: str) -> str:
@@ -112,32 +178,49 @@ def _line(sim: WeChatSimulator, openid: str, line: str) -> str:
     return sim.say(openid, line)
 
 
+def _echo_later(later: LaterMessages, wait: float) -> None:
+    for text in later.new(wait):
+        click.echo(f"（稍后收到）{text}")
+
+
 @click.command("chat")
-@click.option("--url", default=DEFAULT_URL, show_default=True, help="The running /wechat endpoint.")
-@click.option("--openid", default=None, help="Who is talking (default: the first bound resident, else a stranger).")
+@click.option("--url", default=None, help="The running /wechat endpoint (default: HOST/PORT as `make run` uses).")
+@click.option("--openid", default=None, help="Who is talking (default: the first bound resident, else a stranger; "
+                                              "demo residents are o_demo_0001 ... as `flask seed-demo` lists).")
 @click.option("--aes", is_flag=True, help="Safe mode: encrypt with WECHAT_AES_KEY and decrypt the replies.")
 @click.option("--say", "say_text", default=None, help="Send one message, print the reply and exit.")
-def chat_command(url: str, openid: str | None, aes: bool, say_text: str | None) -> None:
-    """Chat with the bot through the running endpoint, exactly as WeChat would post."""
+@click.option("--fake", "fake_url", default=None,
+              help="The fake WeChat API, to show what reaches the resident later (default: `make run`'s).")
+def chat_command(url: str | None, openid: str | None, aes: bool, say_text: str | None, fake_url: str | None) -> None:
+    """Chat with the bot through the running endpoint, exactly as WeChat would post; messages sent to the
+    resident afterwards (staff replies, ticket updates) are shown from the fake WeChat's record."""
     config = current_app.config
+    url = url or default_url()
     if aes and not config.get("WECHAT_AES_KEY"):
         raise click.UsageError("--aes needs WECHAT_AES_KEY in the configuration")
     sim = WeChatSimulator(url=url, token=config["WECHAT_TOKEN"], app_id=config["WECHAT_APP_ID"],
                           aes_key=config["WECHAT_AES_KEY"] if aes else None)
     openid = openid or default_openid()
     db.session.remove()  # hold no connection while we wait on the server
+    later = LaterMessages(fake_base_url(config, fake_url), openid)
+    later.start()
     try:
         if say_text is not None:
             click.echo(_line(sim, openid, say_text))
+            _echo_later(later, LATER_WAIT)
             return
-        click.echo(f"以 {openid} 的身份聊天（{url}）。/subscribe /unsubscribe /menu KEY，Ctrl-D 退出。")
+        click.echo(f"以 {openid} 的身份聊天（{url}）。/subscribe /unsubscribe /menu KEY，"
+                   "/later 看看之后收到的消息，Ctrl-D 退出。")
         while True:
             try:
                 line = input("你：").strip()
             except EOFError:
                 click.echo()
                 return
-            if line:
+            if line == "/later":
+                _echo_later(later, LATER_WAIT)
+            elif line:
                 click.echo(f"助手：{_line(sim, openid, line)}")
+                _echo_later(later, LATER_WAIT)
     except requests.RequestException as exc:
         raise click.ClickException(f"无法连接 {url}：{exc}") from exc

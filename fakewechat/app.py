@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Request
 
+DEMO_CODE = re.compile(r"^demo-(\d{4})$")  # wx.login codes of the demo's residents (w_demo_NNNN)
 # Message kinds sent_messages() can filter on, by the path that sends them.
 SEND_PATHS = {
     "/cgi-bin/message/custom/send": "custom",
@@ -222,12 +224,25 @@ def _jscode2session(_fake: FakeWeChat, args: dict, _body: dict) -> dict:
         return _err(40029, "invalid code")
     if code == "used":
         return _err(40163, "code been used")
+    demo = DEMO_CODE.match(code)
+    if demo:  # the demo's mini-program residents: code demo-0007 logs in as w_demo_0007 (README)
+        return {"openid": f"w_demo_{demo.group(1)}", "session_key": _digest("sk:" + code)[:24],
+                "unionid": f"union_w_demo_{demo.group(1)}"}
     ident = code if len(code) <= 32 else _digest(code)[:32]  # WeChat's ids are short: a long code gets a digest
     return {
         "openid": f"wxa_{ident}",
         "session_key": _digest("sk:" + code)[:24],
         "unionid": f"union_{ident}",
     }
+
+
+def _sent(fake: FakeWeChat, args: dict, _body: dict) -> dict:
+    """Not a WeChat path: what the fake delivered (to `touser`, from index `since`), so `flask chat` in another
+    process can show what reached a resident later."""
+    everything = fake.sent_messages()
+    since = int(args["since"]) if args.get("since", "").isdigit() else 0
+    picked = [m for m in everything[since:] if not args.get("touser") or m.get("touser") == args["touser"]]
+    return _ok(messages=picked, next=len(everything))
 
 
 def _phone_number(_fake: FakeWeChat, _args: dict, body: dict) -> dict:
@@ -269,4 +284,5 @@ ROUTES: dict[tuple[str, str], tuple[bool, Callable[[FakeWeChat, dict, dict], dic
     ("POST", "/wxa/business/getuserphonenumber"): (True, _phone_number),
     ("GET", "/cgi-bin/user/info"): (True, _user_info),
     ("POST", "/cgi-bin/message/send"): (True, _wecom_send),
+    ("GET", "/fake/sent"): (False, _sent),  # the fake's own record, read by `flask chat`
 }

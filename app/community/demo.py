@@ -166,7 +166,9 @@ def demo_residents() -> tuple[DemoResident, ...]:
             while not phone or phone in phones:
                 phone = rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**8):08d}"
             phones.add(phone)
-            person = DemoResident(building, unit, room, _name(rng, birth_year, surname if same_surname else None),
+            # named as of AGES_AS_OF, like the ages: the same people, with the same names, every year
+            person = DemoResident(building, unit, room, _name(rng, birth_year - this_year + AGES_AS_OF,
+                                                              surname if same_surname else None),
                                   phone, birth_year, role)
             age = this_year - birth_year
             if age >= 55:
@@ -187,7 +189,7 @@ def demo_residents() -> tuple[DemoResident, ...]:
     for index, person in enumerate(people, start=1):
         if rng.random() < 0.6:
             person.oa_openid = f"o_demo_{index:04d}"
-        if person.birth_year >= 1965 and rng.random() < 0.45:
+        if person.birth_year - this_year + AGES_AS_OF >= 1965 and rng.random() < 0.45:
             person.wxa_openid = f"w_demo_{index:04d}"
     return tuple(people)
 
