@@ -18,11 +18,14 @@ def init_app(app: Flask) -> None:
     from sqlalchemy import event  # noqa: PLC0415
 
     from app.binding.bindings import add_bound_hook  # noqa: PLC0415
-    from app.chat import api, models  # noqa: F401, PLC0415 - routes attach on import
+    from app.chat import api, hooks, models  # noqa: F401, PLC0415 - routes attach on import
     from app.chat.conversations import forget_residents, link_to_resident  # noqa: PLC0415
+    from app.chat.dialog import clarify  # noqa: PLC0415
     from app.core import periodic  # noqa: PLC0415
     from app.core.db import db  # noqa: PLC0415
 
+    # after the features' own fallbacks (moving a booking 5, wish words 10, FAQ 15), before a miss counts (20)
+    hooks.add_fallback(17, clarify.ask, with_parse=True)
     add_bound_hook(link_to_resident)
     if not event.contains(db.session, "after_transaction_end", forget_residents):
         event.listen(db.session, "after_transaction_end", forget_residents)

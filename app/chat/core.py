@@ -133,7 +133,7 @@ def _answer(session: Session, conversation: Conversation, text: str, resident: R
     if intent == "human":
         return HUMAN_REPLY
     weak = intent in (None, "out_of_scope") or parsed is None or float(parsed.confidence) < dialog.START_CONFIDENCE
-    return hooks.fallback(session, conversation, resident, text, now, weak) or help_menu(resident)
+    return hooks.fallback(session, conversation, resident, text, now, weak, parsed) or help_menu(resident)
 
 
 def _parse(text: str, now: datetime):

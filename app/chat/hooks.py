@@ -32,7 +32,7 @@ Fallback = Callable[[Session, Conversation, Resident | None, str, datetime, bool
 _interceptors: dict[str, Interceptor] = {}
 _safety: dict[str, SafetyReaction] = {}
 _early: dict[str, EarlyReply] = {}
-_fallbacks: dict[str, tuple[int, Fallback]] = {}
+_fallbacks: dict[str, tuple[int, Fallback, bool]] = {}
 
 
 def _key(fn: Callable) -> str:
@@ -54,9 +54,10 @@ def add_early_reply(fn: EarlyReply) -> None:
     _early[_key(fn)] = fn
 
 
-def add_fallback(position: int, fn: Fallback) -> None:
-    """Ask fn (lower positions first) when nothing else answered, before the help menu."""
-    _fallbacks[_key(fn)] = (position, fn)
+def add_fallback(position: int, fn: Fallback, *, with_parse: bool = False) -> None:
+    """Ask fn (lower positions first) when nothing else answered, before the help menu; with_parse: fn also
+    takes the turn's parse (nlp Parse or None) as a last argument."""
+    _fallbacks[_key(fn)] = (position, fn, with_parse)
 
 
 def intercept(session: Session, conversation: Conversation, text: str, now: datetime, parsed: Any) -> str | None:
@@ -85,10 +86,11 @@ def early_reply(session: Session, resident: Resident | None, text: str, now: dat
 
 
 def fallback(session: Session, conversation: Conversation, resident: Resident | None, text: str, now: datetime,
-             weak: bool) -> str | None:
+             weak: bool, parsed: Any = None) -> str | None:
     """The first fallback's answer, if any."""
-    for _, fn in sorted(_fallbacks.values(), key=lambda entry: entry[0]):
-        reply = fn(session, conversation, resident, text, now, weak)
+    for _, fn, with_parse in sorted(_fallbacks.values(), key=lambda entry: entry[0]):
+        args = (session, conversation, resident, text, now, weak)
+        reply = fn(*args, parsed) if with_parse else fn(*args)
         if reply is not None:
             return reply
     return None

@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import date
 
 from app.chat.conversations import to_naive_utc
+from app.chat.dialog.clarify import register_clarifier
 from app.chat.dialog.core import Flow, Turn, end, proceed, register, register_answer, save
 from app.chat.dialog.core import Slot as FormSlot
 from app.clinic import bookings
 from app.clinic.chat_reschedule import (
     NOT_BOUND,
     RESCHEDULE_FLOW,
+    SURE_WORDS,
     asks_reschedule,
     booking_list,
     choose_booking,
@@ -24,7 +26,7 @@ from app.clinic.chat_reschedule import (
 )
 from app.clinic.clinic import SERVICE_LABELS, colour_of, service_from_text
 from app.clinic.models import Booking, Slot
-from app.clinic.slots import nearest, open_slots, seats_for, service_by_code, slot_label, wanted_from
+from app.clinic.slots import WEEKDAYS, nearest, open_slots, seats_for, service_by_code, slot_label, wanted_from
 from app.core.clock import to_local
 from app.core.errors import AppError
 
@@ -49,6 +51,27 @@ def _now(turn: Turn):
 
 
 # ---- booking_create ----------------------------------------------------------------------------
+
+PERIOD_WORDS = {"morning": "上午", "afternoon": "下午", "evening": "晚上"}
+
+
+def clarify_booking(parsed, text: str, resident, now) -> str | None:
+    """下周二体检 read without confidence: ask "您是想预约12月8日（周二）的体检吗？" when a service and a date
+    were found and the words are not about moving a booking (把明天的体检改到下周)."""
+    slots = dict(getattr(parsed, "slots", None) or {})
+    service, day = slots.get("service"), slots.get("date")
+    if not service or not day or service not in SERVICE_LABELS or asks_reschedule(text, now) is not None:
+        return None
+    try:
+        wanted = date.fromisoformat(day)
+    except ValueError:
+        return None
+    period = PERIOD_WORDS.get(slots.get("period") or "", "")
+    return (f"您是想预约{wanted.month}月{wanted.day}日（周{WEEKDAYS[wanted.weekday()]}）{period}的"
+            f"{SERVICE_LABELS[service]}吗？")
+
+
+register_clarifier("booking_create", clarify_booking)
 
 def _begin(turn: Turn) -> dict:
     slots = dict(getattr(turn.parsed, "slots", None) or {})
@@ -180,6 +203,7 @@ _CREATE = register(Flow(
     steps={"pick": _pick, "waitlist": _waitlist, "none": _none},
     step_prompts={"pick": _pick_prompt, "waitlist": lambda turn: "回复“候补”登记候补，或回复“取消”结束。",
                   "none": lambda turn: ASK_SERVICE},
+    yes_words=SURE_WORDS,  # the step before picks by number: a second "1" is no yes
 ))
 
 

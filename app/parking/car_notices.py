@@ -60,6 +60,8 @@ def kind_from_text(text: str) -> str:
         return "window"
     if any(w in text for w in ("挪", "移车", "挡", "堵", "占了", "占用", "出不去", "开走")):
         return "move"
+    if any(w in text.lower() for w in ("blocked", "blocking", "move your car", "move the car", "can't get out")):
+        return "move"
     return "text"
 
 

@@ -10,6 +10,7 @@ import redis
 from sqlalchemy import select
 
 from app.chat.conversations import to_naive_utc
+from app.chat.dialog.clarify import register_clarifier
 from app.chat.dialog.core import Flow, Slot, Turn, register, register_answer
 from app.community.models import Community
 from app.core.clock import to_local
@@ -151,6 +152,17 @@ def _complete(turn: Turn) -> str:
     return car_notices.sender_reply(notice)
 
 
+def clarify_notice(parsed, text: str, resident, now) -> str | None:
+    """浙A8K3D2挡我车了 read without confidence: a plate and words asking something of its owner make the
+    question "您是想提醒车牌浙A8K3D2的车主挪车吗？"."""
+    plate = car_notices.normalise_plate(dict(getattr(parsed, "slots", None) or {}).get("plate") or text)
+    kind = car_notices.kind_from_text(text)
+    if plate is None or kind == "text":
+        return None
+    return f"您是想提醒车牌{plate}的车主{car_notices.KIND_LABELS[kind]}吗？"
+
+
+register_clarifier("car_notice", clarify_notice)
 register_answer("parking_query", answer_parking)
 register(Flow(
     name="car_notice", intents=("car_notice",),

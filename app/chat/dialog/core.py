@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.chat.conversations import set_dialog
+from app.chat.dialog import clarify
 from app.chat.env import ChatEnv
 from app.chat.models import Conversation
 from app.community.models import Resident
@@ -84,6 +85,7 @@ class Flow:
     steps: custom steps, each answering the message and returning a reply (None = re-ask).
     amend: at the confirm step, a message that corrects or adds to the draft (不对，是暖气片不热; 很急);
       it changes turn.slots and says what changed, or returns None when the message is not about the draft.
+    yes_words: what agrees at the confirm step (a flow whose previous step picked by number leaves out "1").
     """
 
     name: str
@@ -98,6 +100,7 @@ class Flow:
     steps: dict[str, Callable[[Turn], str | None]] = field(default_factory=dict)
     step_prompts: dict[str, Callable[[Turn], str]] = field(default_factory=dict)
     amend: Callable[[Turn], str | None] = lambda turn: None
+    yes_words: frozenset[str] = YES_WORDS
 
 
 _flows: dict[str, Flow] = {}
@@ -164,6 +167,12 @@ def _expired(form: dict, now: datetime) -> bool:
 def respond(session: Session, conversation: Conversation, resident: Resident | None, text: str, parsed: Any,
             now: datetime, env: ChatEnv | None = None) -> str | None:
     """This message's reply from the dialog, or None when no flow is concerned."""
+    guessed = clarify.take(conversation, text)
+    if guessed is not None:  # the answer to "您是想……吗？" asked last turn
+        outcome, agreed, first = guessed
+        if outcome == "no":
+            return clarify.SAID_NO
+        text, parsed = first, agreed
     dialog = conversation.dialog or {}
     flow, form = active_flow(conversation), dialog.get("form") or {}
     intent = getattr(parsed, "intent", None)
@@ -213,7 +222,7 @@ def _answer(flow: Flow, turn: Turn, form: dict) -> str:
         turn.slots[slot.name] = value
         return _advance(flow, turn)
     if turn.step == "confirm":
-        if turn.text in YES_WORDS:
+        if turn.text in flow.yes_words:
             end(turn.conversation)
             return flow.complete(turn)
         if turn.text in NO_WORDS:
