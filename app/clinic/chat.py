@@ -197,7 +197,7 @@ def _complete(turn: Turn) -> str:
 
 
 _CREATE = register(Flow(
-    name="booking", intents=("booking_create",),
+    name="booking", intents=("booking_create",), label="预约",
     slots=(FormSlot("service", ASK_SERVICE, _extract_service),),
     begin=_begin, confirm=_confirm, complete=_complete, guard=_guard_bound, review=_review,
     steps={"pick": _pick, "waitlist": _waitlist, "none": _none},
@@ -284,7 +284,7 @@ def _cancel_complete(turn: Turn) -> str:
 
 
 _CANCEL = register(Flow(
-    name="booking_cancel", intents=("booking_cancel",), slots=(),
+    name="booking_cancel", intents=("booking_cancel",), slots=(), label="取消预约",
     begin=_cancel_begin, confirm=_cancel_confirm, complete=_cancel_complete, guard=_cancel_guard,
     review=_cancel_review, steps={"pick": _cancel_pick, "sure": _cancel_sure},
     step_prompts={"pick": _cancel_list, "sure": _cancel_confirm},

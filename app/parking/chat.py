@@ -165,7 +165,7 @@ def clarify_notice(parsed, text: str, resident, now) -> str | None:
 register_clarifier("car_notice", clarify_notice)
 register_answer("parking_query", answer_parking)
 register(Flow(
-    name="car_notice", intents=("car_notice",),
+    name="car_notice", intents=("car_notice",), label="挪车提醒",
     slots=(Slot("plate", ASK_PLATE, _extract_plate),),
     begin=_begin, confirm=_confirm, complete=_complete, guard=_guard,
     skip_confirm=lambda turn: True,

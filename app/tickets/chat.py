@@ -341,7 +341,7 @@ def _amend(turn: Turn) -> str | None:
 
 def _make(kind: str) -> Flow:
     return register(Flow(
-        name=kind, intents=(kind,),
+        name=kind, intents=(kind,), label={"repair": "报修", "complaint": "投诉"}[kind],
         slots=(Slot("problem", _problem_prompt, _extract_problem,
                     required=lambda turn: names_no_problem(turn.slots.get("description") or "")),
                Slot("location", _place_prompt, _extract_location),),

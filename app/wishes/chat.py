@@ -207,7 +207,7 @@ def _complete(turn: Turn) -> str:
 
 
 WISH_FLOW = register(Flow(
-    name="wish", intents=("wish",), slots=(Slot("title", ASK_TITLE, _extract_title),),
+    name="wish", intents=("wish",), label="心愿", slots=(Slot("title", ASK_TITLE, _extract_title),),
     begin=_begin, confirm=_confirm, complete=_complete, guard=_guard, review=_review,
     steps={"similar": _similar_step}, step_prompts={"similar": _similar_prompt},
 ))

@@ -208,9 +208,10 @@ def test_a_question_on_the_side_is_answered_and_the_open_report_waits(wx, wang):
     asked = wx.say("o_wang", "水管漏水了")
     assert "具体在哪里" in asked
     aside = wx.say("o_wang", "30幢还有临时车位吗")  # parking is answered at once; the report stays open
-    assert aside == f"{parking_chat.NO_ZONES}\n\n{dialog.core.PENDING_HINT}"
+    waits = "（您刚才的报修还没办完：接着回复即可，或回复“取消”放弃。）"
+    assert aside == f"{parking_chat.NO_ZONES}\n\n{waits}"
     progress = wx.say("o_wang", "我报修的进度怎么样了")
-    assert "没有正在处理" in progress and progress.endswith(dialog.core.PENDING_HINT)
+    assert "没有正在处理" in progress and progress.endswith(waits)
     confirm = wx.say("o_wang", "我家")  # the report picks up where it was
     assert "地点：3幢2单元1201" in confirm
     wx.say("o_wang", "确认")
@@ -220,7 +221,7 @@ def test_a_question_on_the_side_is_answered_and_the_open_report_waits(wx, wang):
 def test_a_place_that_sounds_like_parking_is_still_the_answer_to_where(wx, wang):
     assert "具体在哪里" in wx.say("o_wang", "水管漏水了")
     confirm = wx.say("o_wang", "地下停车场B区")
-    assert "地点：地下停车场B区" in confirm and dialog.core.PENDING_HINT not in confirm
+    assert "地点：地下停车场B区" in confirm and "还没办完" not in confirm
 
 
 def test_a_shared_problem_reported_yesterday_says_yesterday(wx, wang, make_resident, db_session):

@@ -33,7 +33,6 @@ SWITCH_CONFIDENCE = 0.85  # a different flow's request this sure interrupts an o
 # a one-turn question this sure (我报修的进度怎么样了 0.77) is answered on the side while a flow waits;
 # answers to the flow's own question stay below it (地下停车场B区 reads as parking_query at 0.70)
 ASIDE_CONFIDENCE = 0.75
-PENDING_HINT = "（您刚才的事还没办完：接着回复即可，或回复“取消”放弃。）"
 OFFER_PERSON = ("抱歉，我还是没弄明白。这次登记先结束了：您可以回复“转人工”，由物业工作人员帮您处理；"
                 "也可以重新描述一下问题。")
 CANCELLED = "好的，已取消，这次没有提交任何内容。有需要随时告诉我。"
@@ -86,6 +85,7 @@ class Flow:
     amend: at the confirm step, a message that corrects or adds to the draft (不对，是暖气片不热; 很急);
       it changes turn.slots and says what changed, or returns None when the message is not about the draft.
     yes_words: what agrees at the confirm step (a flow whose previous step picked by number leaves out "1").
+    label: the draft's name when a side question's answer recalls it (您刚才的报修还在等您确认).
     """
 
     name: str
@@ -101,6 +101,7 @@ class Flow:
     step_prompts: dict[str, Callable[[Turn], str]] = field(default_factory=dict)
     amend: Callable[[Turn], str | None] = lambda turn: None
     yes_words: frozenset[str] = YES_WORDS
+    label: str = "事"  # what the resident calls the draft when it is recalled: 报修, 预约, 心愿
 
 
 _flows: dict[str, Flow] = {}
@@ -140,6 +141,16 @@ def _for_intent(intent: str | None) -> Flow | None:
 def active_flow(conversation: Conversation) -> Flow | None:
     """The registered flow this conversation is in, if any (binding is the chat core's own)."""
     return flows().get((conversation.dialog or {}).get("flow") or "")
+
+
+def pending_hint(conversation: Conversation) -> str:
+    """The line that recalls an open draft after a side question: what it is and what it waits for."""
+    flow = active_flow(conversation)
+    form = (conversation.dialog or {}).get("form") or {}
+    what = flow.label if flow is not None else "事"
+    if form.get("step") == "confirm":
+        return f"（您刚才的{what}还在等您确认：回复“确认”提交，或回复“取消”放弃。）"
+    return f"（您刚才的{what}还没办完：接着回复即可，或回复“取消”放弃。）"
 
 
 def end(conversation: Conversation) -> None:
@@ -192,7 +203,7 @@ def respond(session: Session, conversation: Conversation, resident: Resident | N
             aside = one_turn_answer(intent, Turn(session, conversation, resident, text, parsed, now,
                                                  env=env or ChatEnv()))
             if aside is not None:
-                return f"{aside}\n\n{PENDING_HINT}"
+                return f"{aside}\n\n{pending_hint(conversation)}"
         if not (other is not None and other is not flow and sure):
             turn = Turn(session, conversation, resident, text, parsed, now, dict(form.get("slots") or {}),
                         form.get("step") or "collect", env or ChatEnv())
