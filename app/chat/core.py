@@ -22,7 +22,7 @@ from app.community.models import Resident
 from app.community.rooms import find_phone, parse_room
 from app.core.clock import SHANGHAI, local_now
 from app.core.errors import AppError
-from app.core.words import HUMAN_WORDS, safety_word
+from app.core.words import EMERGENCY, HUMAN_WORDS, safety_word
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,9 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     intercepted = hooks.intercept(session, conversation, text, now, parsed)  # staff hold, safety, escalation
     if intercepted is not None:
         word = safety_word(text)
-        if word:  # e.g. a trapped lift or a gas smell is also an urgent repair for dispatch
+        if not word and parsed is not None and parsed.intent == "emergency":
+            word = EMERGENCY  # 我妈摔倒了起不来: no safety word, but the parser heard a person in danger
+        if word:  # e.g. a trapped lift is also an urgent repair; a fall, an alert to the family doctor
             hooks.react_to_safety(session, conversation, resident, word, text, parsed or _parse(text, now), now,
                                   env or ChatEnv())
         session.flush()

@@ -21,7 +21,8 @@ from app.community.models import Resident
 
 # (session, conversation, text, now, parsed) -> a reply that ends the turn, or None
 Interceptor = Callable[[Session, Conversation, str, datetime, Any], str | None]
-# (session, conversation, resident, word, text, parsed, now, env) -> None: act on a safety word
+# (session, conversation, resident, word, text, parsed, now, env) -> None: act on a safety word (or on
+# app.core.words.EMERGENCY when the parser heard a person in danger without one)
 SafetyReaction = Callable[[Session, Conversation, Resident | None, str, str, Any, datetime, ChatEnv], None]
 # (session, resident, text, now) -> a reply before the dialog, or None
 EarlyReply = Callable[[Session, Resident | None, str, datetime], str | None]

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     from app.clinic.chat_reschedule import reschedule_fallback  # noqa: PLC0415
 
     hooks.add_fallback(5, reschedule_fallback)  # 改到下午行不行: the parser has no reschedule intent
+    hooks.add_safety_reaction(chat.alert_family_doctor)  # 我妈摔倒了起不来: the family doctor hears of it
     from app.clinic.clinic import HEALTH_ACCESS, HEALTH_TAGS  # noqa: PLC0415
     from app.clinic.demo import seed_clinic  # noqa: PLC0415
 

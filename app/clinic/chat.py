@@ -29,6 +29,8 @@ from app.clinic.models import Booking, Slot
 from app.clinic.slots import WEEKDAYS, nearest, open_slots, seats_for, service_by_code, slot_label, wanted_from
 from app.core.clock import to_local
 from app.core.errors import AppError
+from app.core.outbox import enqueue
+from app.core.words import EMERGENCY, SAFETY_WORDS, is_medical
 
 ASK_SERVICE = ("请问想预约什么项目？例如：测血压、测血糖、心电图、体检、CT、胃镜、中医、打疫苗、"
                "家庭医生上门、视频问诊。")
@@ -48,6 +50,23 @@ def _guard_bound(turn: Turn) -> str | None:
 
 def _now(turn: Turn):
     return to_naive_utc(turn.now)
+
+
+# ---- a person in danger ------------------------------------------------------------------------
+
+EMERGENCY_JOB = "app.clinic.jobs.alert_emergency"
+NOT_A_BODY = ("火", "烟", "燃气", "煤气", "天然气", "爆炸", "漏水", "电梯")
+MEDICAL_SAFETY_WORDS = frozenset(word for word, danger in SAFETY_WORDS.items() if danger == "fainted")
+
+
+def alert_family_doctor(session, conversation, resident, word: str, text: str, parsed, now, env) -> None:
+    """The chat core's safety reaction: a cry for help about a person's body (晕倒, 摔倒起不来, 胸口疼) also
+    reaches the household's family-doctor team, after the commit; fires and faults do not."""
+    if resident is None or resident.household_id is None:
+        return
+    unnamed = word == EMERGENCY and not any(w in text for w in NOT_A_BODY)  # 救命 快来人: may well be one
+    if unnamed or is_medical(text) or word in MEDICAL_SAFETY_WORDS:
+        enqueue(session, EMERGENCY_JOB, resident.id, text[:200], queue="high")
 
 
 # ---- booking_create ----------------------------------------------------------------------------

@@ -313,7 +313,8 @@ def _not_used(turn: Turn) -> str:  # the flow starts from start(), never from an
 
 
 _MOVE = register(Flow(
-    name=RESCHEDULE_FLOW, intents=(), slots=(), label="改约", begin=lambda turn: {}, confirm=_not_used, complete=_not_used,
+    name=RESCHEDULE_FLOW, intents=(), slots=(), label="改约", begin=lambda turn: {}, confirm=_not_used,
+    complete=_not_used,
     steps={"which": _which, "when": _when, "pick": _pick, "sure": _sure},
     step_prompts={"which": lambda turn: booking_list(turn, turn.slots.get("choices") or [], "要改哪一个？"),
                   "when": _when_prompt, "pick": lambda turn: _choices_text(turn, "可以改到这些时段："),

@@ -85,6 +85,18 @@ def team_for_household(session: Session, household_id: int | None) -> FamilyDoct
     return signing.team if signing is not None else None
 
 
+def doctors_for_household(session: Session, household: Household) -> list[Staff]:
+    """The active doctors who answer for a household: its family-doctor team, or when it has none, the
+    doctors whose building scope names its building."""
+    team = team_for_household(session, household.id)
+    if team is not None:
+        return [m.staff for m in team.members if m.staff.active]
+    building = household.unit.building
+    doctors = session.scalars(select(Staff).where(Staff.community_id == building.community_id,
+                                                  Staff.role == DOCTOR_ROLE, Staff.active.is_(True)))
+    return [d for d in doctors if building.number in (d.building_scope or [])]
+
+
 def sign_household(session: Session, household_id: int, team_id: int) -> FamilyDoctorSigning:
     """Sign a household to a team (moving it when it was signed elsewhere)."""
     signing = session.scalar(select(FamilyDoctorSigning).where(FamilyDoctorSigning.household_id == household_id))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.clinic import bookings, clinic
 from app.clinic.models import Booking, ScheduleTemplate
 from app.clinic.slots import generate_slots
+from app.community.models import Resident
 from app.core.clock import local_now, to_local, utcnow
 from app.wechat import send_wecom_text
 from workers.context import job
@@ -26,6 +27,22 @@ def remind(session: Session, booking_id: int, which: str) -> bool:
     if booking is None:
         return False
     return bookings.send_reminder(session, booking, which, now=utcnow())
+
+
+@job
+def alert_emergency(session: Session, resident_id: int, text: str) -> list[str]:
+    """Tell the family-doctor team of a resident's household (or, unsigned, the doctors whose buildings
+    include it) that someone there called for help; returns the WeChat Work ids told."""
+    resident = session.get(Resident, resident_id)
+    if resident is None or resident.household is None:
+        return []
+    ids = [doctor.wecom_userid for doctor in clinic.doctors_for_household(session, resident.household)
+           if doctor.wecom_userid]
+    if not ids:
+        return []
+    text = (f"【紧急求助】{resident.name}（{resident.household.label}，{resident.phone}）刚在社区公众号求助："
+            f"“{text[:60]}”。已提醒其先拨打120，物业值班人员也已收到。请尽快电话联系。")
+    return ids if send_wecom_text(current_app._get_current_object(), ids, text) else []
 
 
 @job

@@ -23,6 +23,19 @@ SAFETY_WORDS = {
     "电梯困人": "lift", "困在电梯": "lift", "关在电梯": "lift",
     "有人晕倒": "fainted",
 }
+# What a safety reaction is given for the parser's `emergency` intent when the text has no safety word.
+EMERGENCY = "emergency"
+# A person's body in danger (not a fire or a fault): the family doctor of the household is told too.
+MEDICAL_WORDS = ("晕倒", "昏倒", "昏过去", "晕过去", "摔倒", "摔了一跤", "跌倒", "起不来", "叫不醒", "不省人事", "昏迷",
+                 "胸口疼", "胸口痛", "胸痛", "心口疼", "心脏", "喘不上气", "喘不过气", "呼吸困难", "上不来气", "中风",
+                 "抽搐", "抽筋", "口吐白沫", "流血不止", "大出血", "脑梗", "心梗", "没有呼吸", "没呼吸", "没反应")
+
+
+def is_medical(text: str) -> bool:
+    """Whether a cry for help names a person's body in danger (晕倒, 摔倒起不来, 胸口疼), not a fire or a fault."""
+    return any(word in (text or "") for word in MEDICAL_WORDS)
+
+
 # Urgent for a repair's SLA: every safety word, and faults that cannot wait.
 URGENT_WORDS = (*SAFETY_WORDS, "漏水严重", "水漫", "淹了", "爆管", "困人", "被困", "漏气", "冒烟", "火灾",
                 "触电", "漏电")
