@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import opencc
 
-from nlp import intents, vocab
+from nlp import intents, slips, vocab
 from nlp.places import find_places
 from nlp.plates import find_plates
 from nlp.resources import synonym_mapper, typo_fixer
@@ -62,9 +62,9 @@ def _simplified(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """Unicode NFKC (full-width forms to ASCII), traditional characters to simplified, then the
-    pinyin-typo table."""
-    return typo_fixer()(_simplified(unicodedata.normalize("NFKC", text)))
+    """Unicode NFKC (full-width forms to ASCII), traditional characters to simplified, the pinyin-typo
+    table, then slips found by sound (电体 → 电梯, 马桶赌了 → 马桶堵了)."""
+    return slips.correct(typo_fixer()(_simplified(unicodedata.normalize("NFKC", text))))
 
 
 def extract_patterns(text: str, now: datetime) -> tuple[dict[str, str], list[Span]]:
