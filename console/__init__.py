@@ -12,7 +12,7 @@ __all__ = ["NAV", "NavItem", "add_nav", "init_app"]
 
 def init_app(app: Flask) -> None:
     """Register the console blueprint (with the features' pages attached), cookie settings and error pages."""
-    from console import auth, errors, jobs, views  # noqa: F401, PLC0415 - modules attach routes to bp
+    from console import auth, errors, jobs, places, views  # noqa: F401, PLC0415 - modules attach routes to bp
     from console.blueprint import bp  # noqa: PLC0415
 
     # Harden the session cookie unless the deployment chose otherwise (Secure is set per environment).

@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from app.community import places
 from app.community.models import Community, Resident, Staff, Tag, resident_tag
 from app.community.roster import HouseholdIndex
 from app.community.tags import refresh_all
@@ -348,3 +349,32 @@ def _report(session: Session, community: Community) -> DemoReport:
         staff=list(DEMO_STAFF),
         samples=samples,
     )
+
+
+# ---- named places -------------------------------------------------------------------------
+
+DEMO_PLACES = (  # name, kind, other names residents use, building
+    ("东门", "gate", "东大门,东门口", None),
+    ("西门", "gate", "西大门,西门口", None),
+    ("北门", "gate", "北大门,北门口", None),
+    ("中心花园", "garden", "中央花园,小花园,花园", None),
+    ("北门停车场", "parking", "北门车场,北边停车场", None),
+    ("地下车库", "parking", "地库,地下停车场", None),
+    ("健身广场", "facility", "健身区,广场,健身器材那里", None),
+    ("儿童乐园", "facility", "儿童游乐区,滑滑梯那里", None),
+    ("垃圾分类房", "facility", "垃圾房,垃圾分类亭,垃圾站", None),
+    ("物业服务中心", "facility", "物业办公室,物业中心", "1"),
+    ("卫生服务站", "facility", "卫生站,社区诊所", None),
+    ("非机动车棚", "parking", "车棚,电瓶车棚,电动车棚", None),
+)
+
+
+def seed_places(session: Session, community: Community) -> None:
+    """The demo's named places, so a report's "where" matches real ones (北门停车场, 中心花园)."""
+    known = {p.name for p in places.named(session, community.id, active_only=False)}
+    for name, kind, aliases, building in DEMO_PLACES:
+        if name not in known:
+            places.add_place(session, community.id, name=name, kind=kind, aliases=aliases, building=building)
+
+
+add_step(seed_places)

@@ -156,3 +156,20 @@ class LoginThrottle(db.Model):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     window_ends_at: Mapped[datetime]
+
+
+class Place(db.Model):
+    """A named place of the community that residents mention (东门, 中心花园, 北门停车场), with the other
+    names they use for it; kept by staff, so a report's "where" can be checked against real places."""
+
+    __tablename__ = "place"
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    name: Mapped[str] = mapped_column(String(30))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kind: Mapped[str] = mapped_column(String(20), default="other")  # gate | garden | parking | facility | other
+    building: Mapped[str | None] = mapped_column(String(20))  # the building it belongs to, if one
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,6 +21,7 @@ from app.chat.dialog.core import (
 )
 from app.chat.env import ChatEnv
 from app.chat.models import Conversation
+from app.community import places
 from app.community.models import Resident
 from app.core.clock import to_local
 from app.core.words import is_urgent, names_a_wish, says_cancel
@@ -107,6 +108,9 @@ def location_from(turn: Turn, *, answer: bool) -> dict | None:
         return {"building": building, "unit": unit, "room": None, "place": shared or ""}
     if _first(HOME_WORDS, text) and not shared:
         return _home(turn.resident)
+    named = _named_place(turn)
+    if named is not None:  # 北门停车场 / 中心花园: one of the community's own places, by its proper name
+        return {"building": named.building, "unit": None, "room": None, "place": named.name}
     relative = _first(RELATIVE_WORDS, text)
     if relative and turn.slots.get("kind") == "complaint":
         return _home(turn.resident, place=f"家的{relative}")
@@ -115,6 +119,19 @@ def location_from(turn: Turn, *, answer: bool) -> dict | None:
     if answer and _looks_like_place(turn) and turn.slots.get("category") not in NEEDS_BUILDING:
         return {"building": None, "unit": None, "room": None, "place": text[:60]}
     return None
+
+
+def _named_place(turn: Turn):
+    """The community's named place the message mentions (longest name or alias), if any."""
+    if turn.resident is None:
+        return None
+    return places.find(places.named(turn.session, turn.resident.community_id), turn.text)
+
+
+# what a place said in plain words has in it (大树下面, 3号门旁边, 篮球场): anything else is no place
+PLACE_HINTS = ("旁", "边", "前", "后", "门", "附近", "里", "下面", "上面", "底下", "对面", "路", "口", "区", "栋",
+               "幢", "楼", "房", "室", "场", "园", "池", "亭", "道", "廊", "桥", "角", "处", "间", "层", "台", "坪",
+               "棚", "库", "站", "店", "中心", "墙", "树", "草")
 
 
 # an answer that is a question or another request, not a place: asked again instead of filed as the place
@@ -131,6 +148,8 @@ def _looks_like_place(turn: Turn) -> bool:
     if not (2 <= len(text) <= 60 and any("\u4e00" <= ch <= "\u9fff" for ch in text)):
         return False
     if any(s in text for s in shrugs) or text.rstrip("。.!！ ").endswith(_QUESTION_ENDS) or says_cancel(text):
+        return False
+    if not any(hint in text for hint in PLACE_HINTS):  # 我也说不好 / 好的: a reply, but no place
         return False
     parsed = turn.parsed
     return not (getattr(parsed, "intent", None) in OTHER_REQUESTS and float(getattr(parsed, "confidence", 0)) >= 0.5)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.community.roster import RosterRow, RowError, parse_row
@@ -60,6 +60,8 @@ def test_bad_cells_are_reported_with_the_row_number(field, raw, reason):
     st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
     st.lists(st.sampled_from([" ", "-", "－", "　"]), min_size=0, max_size=3),
 )
+# from_regex is slow to warm up on a busy 2-core machine: that is no failure of the code under test
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_mobile_written_with_separators_comes_out_as_its_digits(mobile, separators):
     written = mobile[:3] + "".join(separators) + mobile[3:7] + "".join(separators) + mobile[7:]
     row = parse(phone=written)
