@@ -113,6 +113,8 @@ class Config:
         # /wechat messages that arrive while the database is down wait here (local disk, fsynced)
         self.WECHAT_JOURNAL_DIR = _env("WECHAT_JOURNAL_DIR", str(INSTANCE_DIR / "journal"))
         self.WECHAT_JOURNAL_DRAINER = True  # each web process drains it when the database is back
+        # with Redis, a request that wrote jobs wakes its process's relay thread instead of pushing them itself
+        self.OUTBOX_RELAY_THREAD = _env("OUTBOX_RELAY_THREAD", "1") == "1"
         for name in OPTIONAL_SETTINGS:
             if _env(name) is not None:
                 setattr(self, name, _env(name))
@@ -158,6 +160,7 @@ class TestConfig(Config):
         self.UPLOAD_DIR = tempfile.mkdtemp(prefix="linli-test-uploads-")
         self.WECHAT_JOURNAL_DIR = tempfile.mkdtemp(prefix="linli-test-journal-")
         self.WECHAT_JOURNAL_DRAINER = False  # tests drain when they choose (or start the thread themselves)
+        self.OUTBOX_RELAY_THREAD = False  # tests relay in the request, so run_jobs finds the jobs at once
         if self.SQLALCHEMY_DATABASE_URI == "sqlite://":
             from sqlalchemy.pool import StaticPool
 

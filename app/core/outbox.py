@@ -19,6 +19,7 @@ from rq.job import Job
 from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.core import relay_thread
 from app.core.clock import utcnow
 from app.core.db import db
 from app.core.outbox_job import OutboxJob
@@ -341,7 +342,10 @@ def install_after_commit_relay(app: Flask) -> None:
     The relay runs once the committed transaction has ended and given its connection back to the
     pool (after_transaction_end), not inside after_commit, when the request still holds it: a burst
     of requests each holding one connection while waiting for a second used to drain the pool, and
-    requests that had committed answered 500 after a 30-second wait."""
+    requests that had committed answered 500 after a 30-second wait.
+
+    With OUTBOX_RELAY_THREAD (the default with Redis), the request only wakes its process's relay thread
+    (app/core/relay_thread.py); embedded mode and the tests relay in the request, so jobs run in order."""
 
     @event.listens_for(db.session, "after_commit")
     def _mark_relay_due(session: Session) -> None:
@@ -353,4 +357,8 @@ def install_after_commit_relay(app: Flask) -> None:
         if transaction.parent is not None or not session.info.pop("relay_due", False):
             return
         if has_app_context():
-            relay(current_app._get_current_object())
+            app = current_app._get_current_object()
+            if app.config.get("OUTBOX_RELAY_THREAD") and not app.config.get("EMBEDDED"):
+                relay_thread.wake(app, relay)  # the request answers without waiting for Redis
+            else:
+                relay(app)

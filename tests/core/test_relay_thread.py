@@ -1,0 +1,62 @@
+"""The outbox relay off the request thread (real Redis): a commit that wrote a job only wakes the process's
+relay thread, which hands the row to RQ soon after; a row the thread could not push stays pending."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from jobs_for_tests import redis_down
+from sqlalchemy import select
+
+from app.core import relay_thread
+from app.core.outbox import enqueue, get_queue, relay
+from app.core.outbox_job import OutboxJob
+
+pytestmark = pytest.mark.postgres  # RQ on a real Redis: the embedded queue runs jobs in the request
+
+
+def _status(db_session, job_id: int) -> str:
+    db_session.expire_all()
+    return db_session.scalar(select(OutboxJob.status).where(OutboxJob.id == job_id))
+
+
+def _wait_for(predicate, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+@pytest.fixture
+def threaded(app, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_RELAY_THREAD", True)
+    return app
+
+
+def test_the_commit_wakes_the_thread_and_the_row_reaches_rq(threaded, db_session):
+    job = enqueue(db_session, "jobs_for_tests.record", "threaded")
+    db_session.commit()  # returns without pushing: the thread does
+    relayer = relay_thread.wake(threaded, relay)
+    assert relayer.thread.is_alive() and relayer.thread is not __import__("threading").current_thread()
+    assert _wait_for(lambda: _status(db_session, job.id) == "enqueued")
+    assert get_queue(threaded).count == 1
+
+
+def test_a_pass_that_meets_a_redis_outage_leaves_the_row_pending(threaded, db_session):
+    with redis_down(threaded):
+        job = enqueue(db_session, "jobs_for_tests.record", "outage")
+        db_session.commit()
+        relayer = relay_thread.wake(threaded, relay)
+        before = relayer.passes
+        assert _wait_for(lambda: relayer.passes > before)
+        assert _status(db_session, job.id) == "pending"
+    relay_thread.wake(threaded, relay)  # Redis is back: the next wake hands it over
+    assert _wait_for(lambda: _status(db_session, job.id) == "enqueued")
+
+
+def test_one_thread_per_process_and_app(threaded):
+    first = relay_thread.wake(threaded, relay)
+    assert relay_thread.wake(threaded, relay) is first
