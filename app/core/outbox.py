@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
-from rq import Queue, Retry
+from rq import Queue, Retry, get_current_job
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
 from sqlalchemy import event, func, or_, select, update
@@ -358,7 +358,8 @@ def install_after_commit_relay(app: Flask) -> None:
             return
         if has_app_context():
             app = current_app._get_current_object()
-            if app.config.get("OUTBOX_RELAY_THREAD") and not app.config.get("EMBEDDED"):
+            # inside an RQ job the relay stays inline: a forked work-horse exits before a thread would push
+            if app.config.get("OUTBOX_RELAY_THREAD") and not app.config.get("EMBEDDED") and get_current_job() is None:
                 relay_thread.wake(app, relay)  # the request answers without waiting for Redis
             else:
                 relay(app)
