@@ -121,6 +121,17 @@ class TicketRating(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RotationTurn(db.Model):
+    """When rotation (轮派) last chose a worker: one row per worker, so the next turn is a key lookup, not a
+    scan of every ticket's timeline (which grows without end)."""
+
+    __tablename__ = "rotation_turn"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    turn: Mapped[int]  # rises with every choice in the community: the lowest is the one whose turn it is
+
+
 class RoutingRule(db.Model):
     """Who gets a new ticket: by kind, category and building (empty = any), first match by position."""
 

@@ -2,9 +2,9 @@
 
 Eligible: active repair workers who may grab the ticket (ticket_dispatch.in_scope: community and
 building scope). In turn: the one whose last rotation assignment is oldest, never-assigned first,
-ties by staff id. The history is the timeline itself (the system's "assigned" events with
-mode rotation), so there is no turn pointer to store and a transferred ticket still counts for
-the worker it was rotated to.
+ties by staff id. Each choice is an "assigned" event on the ticket's timeline (mode rotation) and its
+order is kept per worker in rotation_turn, so the next turn is a lookup by key; a transferred ticket
+still counts for the worker it was rotated to.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.community.models import Staff
 from app.core.timeline import SYSTEM
 from app.tickets.dispatch import hand_over, in_scope
-from app.tickets.models import RoutingRule, Ticket, TicketEvent
+from app.tickets.models import RotationTurn, RoutingRule, Ticket
 from app.tickets.records import record_event
 
 ROTATION_ROLE = "repair_worker"
@@ -32,20 +32,25 @@ def eligible_workers(session: Session, ticket: Ticket) -> list[Staff]:
 
 
 def last_turns(session: Session, community_id: int, staff_ids: list[int]) -> dict[int, int]:
-    """For each staff id, the id of the newest rotation event that chose them (absent = never)."""
-    chosen = TicketEvent.data["assignee_id"].as_integer()
-    rows = session.execute(
-        select(chosen, func.max(TicketEvent.id))
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(Ticket.community_id == community_id, TicketEvent.kind == "assigned",
-               TicketEvent.actor_kind == "system", TicketEvent.data["mode"].as_string() == "rotation",
-               chosen.in_(staff_ids))
-        .group_by(chosen))
-    return {staff_id: event_id for staff_id, event_id in rows}
+    """For each staff id, the number of the last rotation turn that chose them (absent = never)."""
+    rows = session.execute(select(RotationTurn.staff_id, RotationTurn.turn)
+                           .where(RotationTurn.community_id == community_id, RotationTurn.staff_id.in_(staff_ids)))
+    return {staff_id: turn for staff_id, turn in rows}
+
+
+def _remember_turn(session: Session, community_id: int, staff_id: int) -> None:
+    """Number this choice above every earlier one of the community (under the community's turn lock)."""
+    latest = session.scalar(select(func.max(RotationTurn.turn)).where(RotationTurn.community_id == community_id))
+    turn = (latest or 0) + 1
+    row = session.get(RotationTurn, staff_id)
+    if row is None:
+        session.add(RotationTurn(staff_id=staff_id, community_id=community_id, turn=turn))
+    else:
+        row.turn = turn
 
 
 def next_in_turn(session: Session, community_id: int, workers: list[Staff]) -> Staff:
-    """The worker whose turn it is: least recently rotated to (event ids give the order), then lowest id."""
+    """The worker whose turn it is: least recently rotated to, never-chosen first, then lowest id."""
     turns = last_turns(session, community_id, [w.id for w in workers])
     return min(workers, key=lambda w: (turns.get(w.id, 0), w.id))
 
@@ -75,4 +80,5 @@ def rotate(session: Session, ticket: Ticket, rule: RoutingRule, *, now: datetime
     worker = next_in_turn(session, ticket.community_id, workers)
     hand_over(session, ticket, worker, SYSTEM, mode="rotation", note=f"轮派给{worker.name}",
               data={"rule_id": rule.id, "mode": "rotation"}, now=now)
+    _remember_turn(session, ticket.community_id, worker.id)
     return True
