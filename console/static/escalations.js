@@ -64,8 +64,8 @@
         }
       });
       var status = document.getElementById("status-label");
-      var labels = { waiting: "待接手", with_staff: "处理中", resolved: "已解决" };
-      if (status) { status.textContent = labels[data.status] || data.status; }
+      // the server names the status (waiting, with_staff, resolved, withdrawn, timed_out): one list, in queue.py
+      if (status) { status.textContent = data.status_label || data.status; }
       var assignee = document.getElementById("assignee");
       if (assignee) { assignee.textContent = data.assignee || "无"; }
     });
