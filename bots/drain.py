@@ -38,6 +38,18 @@ def journal_for(app: Flask) -> Journal:
     return Journal(app.config["WECHAT_JOURNAL_DIR"])
 
 
+def journal_health(app: Flask) -> str:
+    """/readyz's line for the journal: how many messages wait to be stored or were set aside for an operator
+    (neither stops the process from serving; a journal that cannot be written to does)."""
+    journal = journal_for(app)
+    waiting, set_aside = journal.backlog(), journal.failed_count()
+    if not journal.writable():
+        return "not writable: messages could be lost while the database is down"
+    parts = [f"{waiting} waiting to be stored"] if waiting else []
+    parts += [f"{set_aside} set aside for an operator (flask wechat-journal)"] if set_aside else []
+    return f"ok ({'; '.join(parts)})" if parts else "ok"
+
+
 def keep(app: Flask, inbound: Inbound, unchecked: ReplayUnchecked | None = None) -> None:
     """Write a message that could not be stored to the journal (durably), and make sure a drainer runs."""
     record = {

@@ -65,6 +65,14 @@ class Journal:
         """How many entries wait."""
         return len(self.entries())
 
+    def writable(self) -> bool:
+        """Whether an entry could be written now (the folders exist or can be made, and accept files)."""
+        try:
+            self._ensure()
+        except OSError:
+            return False
+        return os.access(self.tmp, os.W_OK) and os.access(self.new, os.W_OK)
+
     def failed_count(self) -> int:
         """How many entries could not be handled and wait for an operator."""
         try:

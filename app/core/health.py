@@ -1,6 +1,9 @@
-"""/healthz: the process is up. /readyz: database and Redis reachable, schema at head."""
+"""/healthz: the process is up. /readyz: database and Redis reachable, schema at head, and what the doors
+report about themselves (e.g. messages kept in the /wechat journal while the database was down)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Flask, jsonify
 from sqlalchemy import text
@@ -8,6 +11,14 @@ from sqlalchemy import text
 from app.core.db import db
 from app.core.migration_check import current_revision, head_revision
 from app.core.redis_conn import get_redis
+
+# name -> fn(app) -> "ok ..." or what is wrong; a door registers its own (the core imports no door)
+_checks: dict[str, Callable[[Flask], str]] = {}
+
+
+def add_check(name: str, check: Callable[[Flask], str]) -> None:
+    """Report check(app) under name in /readyz; a value that does not start with "ok" makes it not ready."""
+    _checks[name] = check
 
 
 def init_app(app: Flask) -> None:
@@ -34,5 +45,10 @@ def init_app(app: Flask) -> None:
             checks["redis"] = "ok" if app.config.get("REDIS_URL") else "ok (embedded)"
         except Exception as exc:
             checks["redis"] = f"unreachable: {type(exc).__name__}"
+        for name, check in _checks.items():
+            try:
+                checks[name] = check(app)
+            except Exception as exc:
+                checks[name] = f"unknown: {type(exc).__name__}"
         ready = all(v.startswith("ok") for v in checks.values())
         return jsonify(status="ready" if ready else "not_ready", checks=checks), 200 if ready else 503

@@ -57,11 +57,14 @@ def test_a_message_during_an_outage_is_kept_then_handled_and_answered_once(wx, a
     record = json.loads(journal.entries()[0].read_text(encoding="utf-8"))
     assert record["data"]["Content"] == "你好" and record["channel"] == "oa"
     assert _inbound(990_000_001) == []
+    ready = app.test_client().get("/readyz").get_json()
+    assert ready["checks"]["wechat_journal"] == "ok (2 waiting to be stored)"  # serving, and saying so
 
     result = drain(app)
     run_jobs()  # the customer-service message is a job (run in-process on the embedded queue)
     assert (result.handled, result.duplicates, result.left) == (1, 1, 0)
     assert journal.backlog() == 0
+    assert app.test_client().get("/readyz").get_json()["checks"]["wechat_journal"] == "ok"
     [stored] = _inbound(990_000_001)
     assert stored.content == "你好" and "您好" in stored.reply
     assert _sent_to(fake_wechat, "o_outage") == [stored.reply]  # the answer, as a customer-service message
@@ -123,6 +126,8 @@ def test_an_unreadable_entry_is_set_aside_for_an_operator_not_retried_forever(ap
     journal.append({"v": 1, "channel": "oa", "received_at": local_now().isoformat(), "data": {"MsgType": ""}})
     result = drain(app)
     assert (result.set_aside, journal.backlog(), journal.failed_count()) == (1, 0, 1)
+    line = app.test_client().get("/readyz").get_json()["checks"]["wechat_journal"]
+    assert line == "ok (1 set aside for an operator (flask wechat-journal))"
 
 
 def test_while_redis_is_down_the_replay_guard_uses_the_database(wx, app):
