@@ -1,5 +1,5 @@
 """Pure language code for the residents' bot: `parse(text, now)` -> `Parse`."""
 
-from nlp.parser import Parse, parse
+from nlp.parser import Parse, normalize, parse
 
-__all__ = ["Parse", "parse"]
+__all__ = ["Parse", "normalize", "parse"]

@@ -65,7 +65,7 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     now = local(now)
     conversation = get_conversation(session, channel, openid)
     touch_inbound(conversation, now)
-    text = _bare((text or "")[:MAX_TEXT])
+    text = _bare(_normal((text or "")[:MAX_TEXT]))
     resident = _resident(session, conversation)
     # parsed once for the whole turn; a conversation staff hold is only parsed if the bot answers it
     parsed = None if conversation.state in STAFF_HELD else _parse(text, now)
@@ -94,6 +94,21 @@ def handle_text(session: Session, *, channel: str, openid: str, text: str, now: 
     reply = _answer(session, conversation, text, resident, now, env or ChatEnv(), parsed)
     session.flush()
     return reply
+
+
+def _normal(text: str) -> str:
+    """The message as the flows read it: full-width forms as ASCII, traditional characters as simplified,
+    pinyin slips in domain words mended (確認 → 确认, 楼到灯 → 楼道灯), so every word list and place matches
+    whichever way it was typed; the message row keeps what the resident wrote."""
+    try:
+        from nlp import normalize  # noqa: PLC0415 - optional until the language package lands
+    except ImportError:
+        return text
+    try:
+        return normalize(text)
+    except Exception:  # a bug in the language code must not cost the resident an answer
+        log.exception("nlp.normalize failed on %r", text[:50])
+        return text
 
 
 def _bare(text: str) -> str:

@@ -260,6 +260,7 @@ def seed_staff(session: Session, community: Community) -> None:
             session.add(Staff(
                 community_id=community.id, username=seed.username, name=seed.name, role=seed.role,
                 password_hash=generate_password_hash(seed.password), building_scope=list(seed.buildings),
+                wecom_userid=seed.username,  # their WeChat Work account, used once WECOM_* is configured
             ))
 
 

@@ -73,7 +73,8 @@ def weak_fallback(session: Session, _conversation: Conversation, resident: Resid
     community_id = community_of(session, resident)
     if community_id is None:
         return None
-    return answer_text(session, community_id, text, threshold=matching.STRICT_THRESHOLD)
+    top = matching.clear_winner(text, faq.entries(session, community_id))
+    return top.entry.answer if top is not None else None
 
 
 register_answer("info", answer_info)

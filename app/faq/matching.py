@@ -18,6 +18,9 @@ from rapidfuzz import fuzz
 THRESHOLD = 60.0  # a message the parser calls `info`: the best entry at least this close is the answer
 STRICT_THRESHOLD = 75.0  # a message the parser is unsure of: only a near-certain match is answered
 CLOSE_MARGIN = 10.0  # a second entry this close to the first is mentioned too
+# a message the parser is unsure of is also answered by an entry this close that no other entry comes near:
+# 电瓶车在哪里充电 (70 to 电动车在哪充电, the next 20) is that question, whatever the parser made of it
+CLEAR_MIN, CLEAR_MARGIN = 62.0, 15.0
 CHAR_WEIGHT = 0.4  # the rest is the words' share
 CHAR_FLOOR = 20.0  # below this the words are not weighed: even all of them shared would give at most 68
 
@@ -150,3 +153,16 @@ def best(text: str, entries: Iterable[Entry], threshold: float = THRESHOLD) -> t
     top = ranked[0]
     close = ranked[1] if len(ranked) > 1 and top.score - ranked[1].score <= CLOSE_MARGIN else None
     return top, close
+
+
+def clear_winner(text: str, entries: Iterable[Entry]) -> Match | None:
+    """For a message the parser is unsure of: an entry at STRICT_THRESHOLD, or one at CLEAR_MIN that leads the
+    next by CLEAR_MARGIN; None otherwise."""
+    ranked = rank(text, entries)
+    if not ranked:
+        return None
+    top = ranked[0]
+    second = ranked[1].score if len(ranked) > 1 else 0.0
+    if top.score >= STRICT_THRESHOLD or (top.score >= CLEAR_MIN and top.score - second >= CLEAR_MARGIN):
+        return top
+    return None

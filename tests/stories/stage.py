@@ -12,4 +12,6 @@ def build_stage(fake) -> Stage:
     config = TestConfig(database_url="sqlite://")
     config.REDIS_URL = None  # the embedded queue: jobs run in-process, so later messages are in the fake's record
     config.WECHAT_API_BASE_URL = fake.base_url
+    # a community that uses WeChat Work for its staff (the fake answers it): alerts reach doctors and stewards
+    config.WECOM_CORP_ID, config.WECOM_SECRET, config.WECOM_AGENT_ID = "ww_stories", "stories-secret", "1000002"
     return Stage(create_app(config), fake)
