@@ -29,6 +29,7 @@ from app.tickets import tickets
 from app.tickets.models import OPEN_STATUSES, Ticket
 from app.tickets.records import CATEGORY_LABELS, KIND_LABELS, STATUS_LABELS, Location
 from app.tickets.sla import sla_policy
+from nlp import parse as parse_text
 
 HOME_WORDS = ("我家", "家里", "家中", "自家", "我们家", "屋里", "室内", "厨房", "卫生间", "厕所", "浴室", "阳台",
               "卧室", "客厅", "房间", "马桶", "家门")
@@ -105,7 +106,8 @@ def location_from(turn: Turn, *, answer: bool) -> dict | None:
         home = _home(turn.resident)
         if not shared and _first(HOME_WORDS, text) and home is not None and home["building"] == building:
             return home  # 30幢马桶堵了 from a 30幢 resident: their own flat, not the building
-        return {"building": building, "unit": unit, "room": None, "place": shared or ""}
+        described = _shared(turn.slots.get("description") or "") if answer else None  # 楼道灯不亮 → 5幢1单元
+        return {"building": building, "unit": unit, "room": None, "place": shared or described or ""}
     if _first(HOME_WORDS, text) and not shared:
         return _home(turn.resident)
     named = _named_place(turn)
@@ -322,6 +324,27 @@ _CORRECTION = re.compile(
     r"^(?:哦|噢|啊|呃)?[，, ]*(?:不对|不是|错了|说错了|搞错了|应该是)[，, 。]*(?:是|应该是)?[，, ]*")
 
 
+_INSTEAD = re.compile(r"^(?:哦|噢|啊|呃)?[，, ]*不是.{1,15}?[，, ]+(?:是|应该是|在)(.+)$")
+_CLARIFY = re.compile(r"^(?:哦|噢)?[，, ]*(?:是|就是|在)(?!不是)\S")
+
+
+def _merged_place(current: dict | None, said: dict | None, slots: dict) -> dict | None:
+    """A place said at the confirm step, completed from the draft's: 是2单元402 adds the unit and room to 7幢;
+    哦是3单元 moves the unit; the resident's own building said again (30幢) keeps the flat already there."""
+    if (current and current.get("building") and not slots.get("building")
+            and (slots.get("unit") or slots.get("room"))):
+        return {**current, "unit": slots.get("unit") or current.get("unit"), "room": slots.get("room"),
+                "place": current.get("place") if not slots.get("room") else ""}
+    if not said or not current:
+        return said
+    same_building = said.get("building") == current.get("building")
+    if same_building and not (said.get("unit") or said.get("room") or said.get("place")):
+        return current  # 30幢 from a 30幢 resident whose flat is the draft's place: nothing new
+    if said.get("building") and not said.get("place") and not current.get("building") and current.get("place"):
+        return {**said, "place": current["place"]}  # 楼道 then 5幢1单元: the stairwell of 5幢1单元
+    return said
+
+
 def _amend(turn: Turn) -> str | None:
     """At the confirm step: 很急 raises the priority, a place moves the draft, 不对，是X replaces the problem,
     and more detail is added to it; None when the message says nothing about the draft."""
@@ -336,12 +359,19 @@ def _amend(turn: Turn) -> str | None:
     if hurry and not turn.slots.get("urgent"):
         turn.slots["urgent"] = True
         changes.append("已标为紧急")
-    place = location_from(turn, answer=False)
+    instead = _INSTEAD.match(text)  # 不是30幢，是28幢: only what comes after 是 counts
+    said = Turn(turn.session, turn.conversation, turn.resident, instead.group(1), parse_text(instead.group(1),
+                turn.now), turn.now, turn.slots, turn.step, turn.env) if instead else turn
+    place = _merged_place(turn.slots.get("location"), location_from(said, answer=False),
+                          dict(getattr(said.parsed, "slots", None) or {}))
     if place and place != turn.slots.get("location") and (place.get("building") or place.get("place")):
         turn.slots["location"] = place
         changes.append("地点已更新")
-    correction = _CORRECTION.match(text)
-    detail = _CORRECTION.sub("", text).strip("，,。 ")
+    correction = _CORRECTION.match(text) if not instead else None
+    detail = (instead.group(1) if instead else _CORRECTION.sub("", text)).strip("，,。 ")
+    if changes and _only_a_place(detail, dict(getattr(said.parsed, "slots", None) or {})):
+        detail = ""  # 哦是3单元 / 是28幢: the place moved, the problem stays as it was
+    clarifies = bool(_CLARIFY.match(text)) and not changes  # 是卫生间的水龙头: more about the same problem
     for word in HURRY_WORDS:
         detail = detail.removeprefix(word).strip("，,。 ")
     category = tickets.check_category(kind, slots["category"]) if slots.get("category") else None
@@ -352,7 +382,8 @@ def _amend(turn: Turn) -> str | None:
             turn.slots["category"] = category
         changes.append("问题已改为“" + detail[:30] + "”")
     sure = intent == kind and float(getattr(turn.parsed, "confidence", 0) or 0) >= 0.5
-    if not correction and detail and (sure or category or changes) and detail not in turn.slots["description"]:
+    if (not correction and detail and (sure or category or changes or clarifies)
+            and detail not in turn.slots["description"]):
         turn.slots["description"] = f"{turn.slots['description']}；{detail}"[:500]
         changes.append("已补充到问题描述")
     return "好的，" + "，".join(changes) if changes else None

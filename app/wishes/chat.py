@@ -29,6 +29,7 @@ from app.wishes import chat_list, wishes
 from app.wishes import withdraw as wish_withdraw
 from app.wishes.models import Wish
 from app.wishes.wishes import SIMILAR_SCORE, STATUS_LABELS
+from nlp import parse
 
 NOT_BOUND = "许心愿需要先绑定房号，这样邻居们的支持才能按住户统计。请发送“绑定”，按提示完成后再告诉我您的心愿。"
 ASK_TITLE = "您希望小区增加什么设施或服务？简单说一下就好，例如“自助打印机”“长椅”“快递柜”。"
@@ -118,8 +119,33 @@ def _similar_prompt(turn: Turn) -> str:
             "\n回复序号（如“1”）支持对应的心愿，进展会通知您；回复“新建”仍提交您自己的心愿。")
 
 
+# 不是这个，/ 不对，是 / 都不是，我想要: a refusal before what the resident does want
+_REFUSAL = re.compile(r"^(?:哦|噢)?[，, ]*(?:不是这个|不是这些|都不是|不对|不是)[，, 。]+(?:是|应该是)?")
+
+
+def _without_refusal(turn: Turn) -> str | None:
+    """The words after a refusal (不是这个，我想要一个儿童滑滑梯 → 我想要一个儿童滑滑梯), reparsed into the turn;
+    None when the message does not start with one."""
+    found = _REFUSAL.match(turn.text)
+    rest = turn.text[found.end():].strip("，,。 ") if found else ""
+    if len(rest) < 2:
+        return None
+    turn.text, turn.parsed = rest, parse(rest, now=turn.now)
+    return rest
+
+
+def _amend(turn: Turn) -> str | None:
+    """At the confirm step, 不对，是羽毛球场 renames the wish; anything else is not about the draft."""
+    if _without_refusal(turn) is None:
+        return None
+    _fill(turn, (turn.parsed.slots.get("facility") if turn.parsed else None) or turn.text)
+    turn.slots["description"] = turn.text
+    return f"好的，心愿已改为“{turn.slots['title']}”"
+
+
 def _similar_step(turn: Turn) -> str | None:
     """The answer to the similar-wish prompt: support one, go on with the new wish, or start a different one."""
+    _without_refusal(turn)  # 不是这个，我想要X: X is the answer
     ids = list(turn.slots.get("similar") or [])
     text = turn.text.strip()
     number = chat_list.ordinal(text)
@@ -209,7 +235,7 @@ def _complete(turn: Turn) -> str:
 WISH_FLOW = register(Flow(
     name="wish", intents=("wish",), label="心愿", slots=(Slot("title", ASK_TITLE, _extract_title),),
     begin=_begin, confirm=_confirm, complete=_complete, guard=_guard, review=_review,
-    steps={"similar": _similar_step}, step_prompts={"similar": _similar_prompt},
+    steps={"similar": _similar_step}, step_prompts={"similar": _similar_prompt}, amend=_amend,
 ))
 
 
