@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     from app.parking.demo import seed_parking  # noqa: PLC0415
 
     hooks.add_early_reply(owner_reply)
+    hooks.add_fallback(6, chat.notice_settled)  # 算了他已经开走了 after a notice: acknowledged, not a miss
     add_templates(app, __name__)
     periodic.every("app.parking.jobs.prune_events", "low", interval=3600)  # ~100 reports/s would pile up
     if app.config.get("LINLI_ENV") == "development" and not app.config.get("TESTING"):

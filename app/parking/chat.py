@@ -4,12 +4,12 @@ building named, the resident's own building and the nearest buildings with space
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import redis
 from sqlalchemy import select
 
-from app.chat.conversations import to_naive_utc
+from app.chat.conversations import set_dialog, to_naive_utc
 from app.chat.dialog.clarify import register_clarifier
 from app.chat.dialog.core import Flow, Slot, Turn, register, register_answer
 from app.community.models import Community
@@ -149,7 +149,30 @@ def _complete(turn: Turn) -> str:
             text=slots.get("text") or "", resident=turn.resident, source=turn.channel, now=to_naive_utc(turn.now))
     except AppError as err:
         return err.message
+    set_dialog(turn.conversation, last_notice={"plate": notice.plate, "at": turn.now.isoformat()})
     return car_notices.sender_reply(notice)
+
+
+NOTICE_SETTLED = ("开走了", "挪走了", "挪开了", "已经走了", "车走了", "不用挪了", "不用了", "没事了", "算了", "解决了")
+SETTLED_REPLY = "好的，不需要挪车了。已经发给车主的提醒不会再重复发送；以后有需要随时找我。"
+SETTLED_WINDOW = timedelta(hours=2)
+
+
+def notice_settled(session, conversation, resident, text: str, now, weak: bool) -> str | None:
+    """A fallback: 算了他已经开走了 soon after a car notice is a thank-you, not a message the bot failed to read."""
+    last = (conversation.dialog or {}).get("last_notice")
+    if not last or not any(word in text for word in NOTICE_SETTLED):
+        return None
+    try:
+        sent_at = datetime.fromisoformat(last["at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if sent_at.tzinfo is None or now.tzinfo is None:
+        sent_at, now = sent_at.replace(tzinfo=None), now.replace(tzinfo=None)
+    if now - sent_at > SETTLED_WINDOW:
+        return None
+    set_dialog(conversation, last_notice=None)
+    return SETTLED_REPLY
 
 
 def clarify_notice(parsed, text: str, resident, now) -> str | None:

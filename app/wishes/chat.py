@@ -315,11 +315,26 @@ def answer_by_words(session: Session, resident: Resident | None, text: str, conv
     return None
 
 
+_NAMED = re.compile(r"^(?:我想问问?|请问|问一下)?(.{2,20}?)(?:那个|这个)?的?(?:心愿|愿望)")
+
+
+def _named_status(turn: Turn) -> str | None:
+    """北门花园长椅的心愿进展到哪一步了: where the wishes that name points to stand (None when it points nowhere)."""
+    found = _NAMED.match(turn.text)
+    if found is None or turn.resident is None:
+        return None
+    name = found.group(1).strip("，, 的")
+    rows = chat_list.find_named(turn.session, turn.resident.community_id, name)
+    if not rows:
+        return None
+    return "\n".join(f"{i}. {_line(w)}" for i, w in enumerate(rows[:3], 1)) if len(rows) > 1 else _line(rows[0])
+
+
 def _status(turn: Turn) -> str | None:
     """The wishes' part of 我的进度: always when the message names a wish, else only with open wishes
     (the tickets' part comes first and stays out when a wish is named)."""
     if names_a_wish(turn.text):
-        return status_reply(turn.session, turn.resident)
+        return _named_status(turn) or status_reply(turn.session, turn.resident)
     if turn.resident is not None and wishes.wishes_for_resident(turn.session, turn.resident, open_only=True, limit=1):
         return status_reply(turn.session, turn.resident)
     return None

@@ -3,6 +3,8 @@ sender without naming the owner, unknown plates go to staff, and both rate limit
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -125,3 +127,13 @@ def test_the_limits_still_hold_without_redis(db_session, people):
         car_notices.send_notice(db_session, None, community_id=wang.community_id, plate="浙A20009", kind="move",
                                 resident=wang)
     assert getattr(refused.value, "code", "") == "sender_rate_limited"
+
+
+def test_calling_it_off_after_a_notice_is_acknowledged_not_a_miss(wx, people, clock):
+    wx.say("o_wang", "浙A12345挡住出口了请挪车")
+    reply = wx.say("o_wang", "算了他已经开走了")
+    assert reply.startswith("好的，不需要挪车了") and "没太明白" not in reply
+    clock.shift(timedelta(hours=3))  # long after: the same words are no longer about that notice
+    wx.say("o_wang", "浙A12345挡住出口了请挪车")
+    clock.shift(timedelta(hours=3))
+    assert not wx.say("o_wang", "算了他已经开走了").startswith("好的，不需要挪车了")
