@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.db import conflict_insert
 from app.core.errors import ValidationFailed
+from app.core.event_time import event_time
 from app.devices.models import Device, DeviceEvent
 
 log = logging.getLogger(__name__)
-FUTURE_SKEW = timedelta(minutes=2)  # a device clock this far ahead is refused
 SEEN_RESOLUTION = timedelta(seconds=10)  # last_seen_at is kept to this (offline takes minutes of silence)
 Handler = Callable[[Session, Device, DeviceEvent, datetime], None]
 _handlers: dict[str, list[Handler]] = {}
@@ -40,25 +40,8 @@ def add_online_listener(fn: Callable[[Session, Device, datetime], None]) -> None
 
 
 def parse_time(value, now: datetime) -> datetime:
-    """An event time as naive UTC: ISO 8601 with an offset, or Unix seconds; missing = now."""
-    if value is None:
-        return now
-    try:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            at = datetime.fromtimestamp(value, UTC)
-        elif isinstance(value, str):
-            at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            if at.tzinfo is None:
-                raise ValueError("no offset")
-        else:
-            raise ValueError("not a time")
-    except (ValueError, OverflowError, OSError) as exc:
-        raise ValidationFailed("事件时间 at 应为带时区的 ISO 8601 时间或 Unix 秒", code="invalid_field",
-                               details={"field": "at"}) from exc
-    at = at.astimezone(UTC).replace(tzinfo=None)
-    if at > now + FUTURE_SKEW:
-        raise ValidationFailed("事件时间晚于当前时间，请校准设备时间", code="future_event", details={"field": "at"})
-    return at
+    """An event time as naive UTC (app.core.event_time); missing = now."""
+    return now if value is None else event_time(value, now)
 
 
 def _field(event: dict, name: str, limit: int) -> str:

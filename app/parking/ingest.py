@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.core.clock import utcnow
 from app.core.db import conflict_insert
 from app.core.errors import AppError, Conflict, Forbidden, Unauthorized, ValidationFailed
+from app.core.event_time import event_time
 from app.core.sealed import seal, unseal
 from app.parking.models import SPACE_KINDS, OccupancyEvent, ParkingDevice, ParkingSpace, ParkingZone
 from app.parking.parking import record_sample
@@ -28,7 +29,6 @@ from app.parking.parking import record_sample
 log = logging.getLogger(__name__)
 
 TIMESTAMP_WINDOW = 300  # seconds a signed request stays valid
-FUTURE_SKEW = timedelta(minutes=2)  # an event time this far ahead of our clock is refused
 REPLAY_KEY = "parking:sig:{device}:{signature}"
 
 
@@ -104,26 +104,6 @@ def _int(value, field: str) -> int:
     return value
 
 
-def _when(value, now: datetime) -> datetime:
-    """The event time as naive UTC: ISO 8601 with an offset, or unix seconds."""
-    try:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            at = datetime.fromtimestamp(value, UTC)
-        elif isinstance(value, str):
-            at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            if at.tzinfo is None:
-                raise ValueError("no offset")
-        else:
-            raise ValueError("missing")
-    except (ValueError, OverflowError, OSError) as exc:
-        raise ValidationFailed("事件时间 at 应为带时区的 ISO 8601 时间或 Unix 秒", code="invalid_field",
-                               details={"field": "at"}) from exc
-    at = at.astimezone(UTC).replace(tzinfo=None)
-    if at > now + FUTURE_SKEW:
-        raise ValidationFailed("事件时间晚于当前时间，请校准设备时间", code="future_event", details={"field": "at"})
-    return at
-
-
 def _zone(session: Session, device: ParkingDevice, code) -> ParkingZone:
     if not isinstance(code, str) or not code.strip():
         raise ValidationFailed("缺少停车区域编号 zone", code="missing_field", details={"field": "zone"})
@@ -146,7 +126,7 @@ def apply_report(session: Session, device: ParkingDevice, report: dict, *, now: 
         raise ValidationFailed("缺少事件编号 event_id", code="missing_field", details={"field": "event_id"})
     event_id = str(event_id).strip()[:64]
     zone = _zone(session, device, report.get("zone"))  # locked: reports for one zone apply one at a time
-    at = _when(report.get("at"), now)
+    at = event_time(report.get("at"), now)
     spaces = "spaces" in report
     counts = None if spaces else _counts(zone, report)
     newest = counts is not None and (zone.last_event_at is None or at >= zone.last_event_at)
