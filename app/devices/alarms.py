@@ -89,7 +89,8 @@ def raise_alarm(session: Session, *, community_id: int, type: str, severity: str
     add_entry(session, alarm, "raised", f"{location or '未知位置'}：{type}（{severity}）", now=now)
     page = _group(session, alarm, now)
     if page:
-        outbox.enqueue(session, "app.devices.jobs.page_alarm", alarm.id, queue="high")
+        outbox.enqueue(session, "app.devices.jobs.page_alarm", alarm.id, queue="high",
+                       retries={"max": 3, "interval": [10, 30, 60]})  # WeChat Work down a while: page again
     return alarm
 
 
@@ -109,6 +110,8 @@ def _group(session: Session, alarm: Alarm, now: datetime) -> bool:
         alarm.group_key = key
         add_entry(session, alarm, "note", f"抖动：60 秒内第 {len(recent)} 次，归组不再单独通知", now=now)
         return False
+    if alarm.severity == "critical":  # a fire or a falling object is paged on its own, flood or not (ISA-18.2)
+        return True
     window = select(Alarm).where(Alarm.community_id == alarm.community_id, Alarm.raised_at >= now - FLOOD_WINDOW)
     count = session.scalar(select(func.count()).select_from(window.subquery())) or 0
     if count <= FLOOD_COUNT:

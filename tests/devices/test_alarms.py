@@ -62,11 +62,14 @@ def test_a_flood_is_grouped_and_paged_once(app, db_session, cam, make_community)
     now = utcnow()
     community = _community(db_session, cam)
     devices = [add_device(app, db_session, community, f"smoke-{i}", "smoke_sensor")[0] for i in range(14)]
-    raised = [_raise(db_session, d, now + timedelta(seconds=i), type="smoke") for i, d in enumerate(devices)]
+    raised = [_raise(db_session, d, now + timedelta(seconds=i), type="no_data", severity="minor")
+              for i, d in enumerate(devices)]
     assert [a.group_key for a in raised[:10]] == [None] * 10
     keys = {a.group_key for a in raised[10:]}
     assert len(keys) == 1 and next(iter(keys)).startswith("flood:")
     assert _pages(db_session) == 11  # ten alone, then one summary for the flood
+    fire = _raise(db_session, devices[0], now + timedelta(seconds=20), type="smoke", severity="critical")
+    assert fire.group_key is None and _pages(db_session) == 12  # a fire in the middle of a flood is paged alone
     later = _raise(db_session, devices[0], now + timedelta(minutes=30), type="temperature", severity="minor")
     assert later.group_key is None
 
