@@ -4,7 +4,7 @@ accounting, wrk runs from a file of pre-built requests, and the summary table.
 Settings (environment): BENCH_DATABASE_URL (default the linli_bench database; its schema is dropped
 and rebuilt), BENCH_REDIS_URL (default Redis db 14; flushed), BENCH_SECONDS (10) per wrk run,
 BENCH_ROUNDS (3), BENCH_CONNECTIONS (16), BENCH_RESIDENTS (2000 bound residents),
-BENCH_GUNICORN (the worker model, default "-w 2 -k gthread --threads 8").
+BENCH_GUNICORN (the worker model, default "-w 6 -k gthread --threads 2", what gunicorn.conf.py picks on 2 cores).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 RESIDENTS = int(os.environ.get("BENCH_RESIDENTS", "2000"))
 WRK_THREADS = 2
 TOKEN, SECRET = "bench-token", "bench-secret"
-WORKERS = shlex.split(os.environ.get("BENCH_GUNICORN", "-w 2 -k gthread --threads 8"))
+WORKERS = shlex.split(os.environ.get("BENCH_GUNICORN", "-w 6 -k gthread --threads 2"))  # gunicorn.conf.py's
 GUNICORN = [*WORKERS, "--keep-alive", "5", "--preload", "--log-level", "warning"]
 MAX_RATE = 1500  # distinct requests prepared per second of a run: more than any stateful app here serves
 LUA = Path(__file__).with_name("wrk_requests.lua")

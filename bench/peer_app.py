@@ -7,7 +7,7 @@ renders it with wechatpy. No timestamp window, replay guard, dedup, resident loo
 is the point of a peer. Served by gunicorn like the other apps, e.g.
 
     BENCH_PEER_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/linli_bench \\
-        .venv/bin/gunicorn -w 2 -k gthread --threads 8 bench.peer_app:app
+        .venv/bin/gunicorn -w 6 -k gthread --threads 2 bench.peer_app:app
 """
 
 from __future__ import annotations

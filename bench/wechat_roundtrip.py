@@ -5,7 +5,7 @@ Redis, for linli and three yardsticks, run in rotation and repeated; prints one 
     BENCH_SECONDS=5 BENCH_ROUNDS=1 .venv/bin/python bench/wechat_roundtrip.py      # a quick check
     BENCH_GUNICORN="-w 4 -k sync" .venv/bin/python bench/wechat_roundtrip.py       # another worker model
 
-The apps, each on the same gunicorn settings (default 2 workers x 8 threads, gthread):
+The apps, each on the same gunicorn settings (default 6 workers x 2 threads, gthread, as gunicorn.conf.py):
 - linli: wsgi:app, the whole turn (signature, timestamp window, replay guard, dedup, resident,
   dialog, the message and its reply committed before answering);
 - peer: bench/peer_app.py, what a typical team writes (wechatpy check/parse, ORM store + session
