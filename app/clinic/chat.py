@@ -4,7 +4,7 @@ Moving a booking (改到下午行不行) is chat_reschedule. Flows on the dialog
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from app.chat.conversations import to_naive_utc
 from app.chat.dialog.clarify import register_clarifier
@@ -135,12 +135,19 @@ def _review(turn: Turn) -> str | None:
     choices = nearest(free, wanted, _now(turn), limit=CHOICES)
     turn.slots["choices"] = [s.id for s in choices]
     turn.goto("pick")
-    return _choices_text(turn, choices, label, wanted.day)
+    return _choices_text(turn, choices, label, wanted.day, service.horizon_days)
 
 
-def _choices_text(turn: Turn, choices: list[Slot], label: str, day: date | None) -> str:
+def _choices_text(turn: Turn, choices: list[Slot], label: str, day: date | None, horizon_days: int | None = None,
+                  ) -> str:
     exact = day is None or any(to_local(s.starts_at).date() == day for s in choices)
-    head = f"{label}可以预约这些时段：" if exact else f"您说的那天{label}已约满，最近的空位有："
+    if exact:
+        head = f"{label}可以预约这些时段："
+    elif horizon_days is not None and day > to_local(_now(turn)).date() + timedelta(days=horizon_days):
+        head = (f"{day.month}月{day.day}日的{label}还不能预约（只开放未来{horizon_days}天的号），"
+                "最近的空位有：")  # beyond the schedule: not 约满, which would be untrue
+    else:
+        head = f"您说的那天{label}没有空位了，最近的空位有："
     red = colour_of(turn.session, turn.resident.id) == "red"
     lines = [head] + [f"{i}. {slot_label(s, _now(turn))}（余{seats_for(s, red)}位）" for i, s in enumerate(choices, 1)]
     lines.append("请回复序号选择，例如“1”；回复“取消”结束。")

@@ -137,3 +137,12 @@ def test_query_and_cancel(wx, wang, clinic, db_session):
 
 def test_unbound_users_are_told_to_bind(wx, clinic):
     assert "需要先绑定房号" in wx.say("o_stranger", "明天上午想测个血压")
+
+
+def test_a_day_beyond_the_schedule_is_said_to_be_so_not_full(wx, wang, clinic, db_session):
+    clinic.slot(db_session, "checkup", _at(TOMORROW, 9))
+    db_session.commit()
+    far = local_now().date() + timedelta(days=20)  # the clinic opens 14 days ahead
+    offer = wx.say("o_wang", f"预约{far.month}月{far.day}号体检")
+    assert f"{far.month}月{far.day}日的体检还不能预约（只开放未来14天的号）" in offer
+    assert "约满" not in offer and "1. 明天" in offer
