@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
 from app.devices import falling, sensors, simulate
 from app.devices.sensors import Threshold, step
 
-T0 = datetime(2030, 1, 1, 4, 0)  # a fixed moment is enough: nothing here reads the clock
+# a moment from the one clock (noon in Shanghai, outside quiet hours); the rules only compare times
+T0 = utcnow().replace(hour=4, minute=0, second=0, microsecond=0)
 
 
 @dataclass

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from app.core.clock import local_now
+
 HERE = Path(__file__).resolve().parent
 WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 REPLY_KEYS = {"has", "has_any", "lacks", "later_has", "later_lacks"}
@@ -93,7 +95,7 @@ def _story(raw: dict, flow: str, source: str, known: dict) -> Story:
             item["say"] = str(item["say"])
         turns.append(Turn(**item))
     if raw.get("at"):
-        parse_moment(raw["at"], datetime(2026, 1, 5, 10, 0))  # fails early on a typo
+        parse_moment(raw["at"], local_now())  # fails early on a typo
     return Story(name=raw["name"], flow=flow, resident=raw["resident"], turns=turns,
                  effects=list(raw.get("effects") or []), at=raw.get("at") or DEFAULT_START,
                  world=dict(raw.get("world") or {}), covers=[str(c) for c in raw.get("covers") or []],
