@@ -91,6 +91,8 @@ def _story(raw: dict, flow: str, source: str, known: dict) -> Story:
         for key in ("has", "has_any", "lacks", "later_has", "later_lacks", "jobs"):
             if isinstance(item.get(key), str):
                 item[key] = [item[key]]
+        if isinstance(item.get("say"), bool):  # YAML reads a bare yes/no/on/off as a boolean, not the word
+            raise ValueError(f"{raw.get('name')}: quote the resident's words ({item['say']!r}), e.g. say: \"yes\"")
         if item.get("say") is not None:
             item["say"] = str(item["say"])
         turns.append(Turn(**item))
