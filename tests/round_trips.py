@@ -54,8 +54,17 @@ def counting(engine: Engine) -> Iterator[RoundTrips]:
              ("rollback", rollback), ("savepoint", savepoint), ("release_savepoint", release)]
     for name, hook in hooks:
         event.listen(engine, name, hook)
+    dialect = engine.dialect
+    ping = dialect.do_ping  # a liveness check of a pooled connection is a round trip too
+
+    def counted_ping(dbapi_connection):
+        trips.sent.append("PING")
+        return ping(dbapi_connection)
+
+    dialect.do_ping = counted_ping
     try:
         yield trips
     finally:
+        del dialect.do_ping
         for name, hook in hooks:
             event.remove(engine, name, hook)

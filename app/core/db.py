@@ -1,13 +1,14 @@
 """The database: the Flask extensions (created unbound, wired in create_app) and small session helpers."""
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, MetaData, event
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
@@ -67,3 +68,32 @@ def unit_of_work(view: Callable[P, R]) -> Callable[P, R]:
         return result
 
     return run
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only when it sat unused for idle_seconds or more.
+
+    pool_pre_ping checks on every checkout: one more round trip in every request, which under load
+    buys nothing (a connection used a moment ago is alive). A connection that waited long may have been
+    cut (the database restarted, a proxy timed out), so that one is pinged, and a dead one is replaced
+    by the pool before the request sees it (SQLAlchemy's "disconnect handling, pessimistic" recipe).
+    A connection cut while busy still fails its statement; SQLAlchemy then invalidates the pool and the
+    door's outage handling answers (the chat journals the message)."""
+
+    def note_use(_dbapi_connection, record, *_args) -> None:
+        record.info["used_at"] = time.monotonic()
+
+    def check(dbapi_connection, record, _proxy) -> None:
+        last = record.info.get("used_at")
+        now = time.monotonic()
+        record.info["used_at"] = now
+        if last is not None and now - last < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"connection idle {now - (last or now):.0f} s is gone: {exc}") from exc
+
+    event.listen(engine, "connect", note_use)
+    event.listen(engine, "checkin", note_use)
+    event.listen(engine, "checkout", check)
