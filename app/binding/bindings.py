@@ -6,10 +6,11 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.binding.models import Binding, MiniProgramSession
+from app.community.bound import UNKNOWN, remember_resident, remembered_resident, with_address
 from app.community.models import Building, Household, Resident, Staff, Unit
 from app.community.rooms import normalise_phone
 from app.core.clock import utcnow
@@ -41,13 +42,11 @@ def _openid_column(channel: str):
 def resident_for_openid(session: Session, channel: str, openid: str) -> Resident | None:
     """The active resident bound to this WeChat user on this channel, if any."""
     column = _openid_column(channel)
-    remembered = session.info.get("residents", {})
-    if (channel, openid) in remembered:  # read with the conversation in this request
-        known = remembered[(channel, openid)]
-        if known is None:
-            return None
-        if known in session and known.status == "active" and getattr(known, column.key) == openid:
-            return known
+    known = remembered_resident(session, channel, openid)  # read with the conversation or the token
+    if known is None:
+        return None
+    if known is not UNKNOWN and known in session and known.status == "active" and getattr(known, column.key) == openid:
+        return known
     return session.scalar(select(Resident).where(column == openid, Resident.status == "active"))
 
 
@@ -119,6 +118,7 @@ def _complete(session: Session, binding: Binding) -> Resident:
     else:
         resident.wxa_openid = binding.openid
     binding.status = "confirmed"
+    remember_resident(session, binding.channel, binding.openid, resident)  # whoever asks next in this request
     for hook in _on_bound.values():
         hook(session, binding.channel, binding.openid, resident)
     session.flush()
@@ -241,13 +241,23 @@ def bind_verified_phone(
     if other is not None and other.id != resident.id:
         raise Conflict("您已经绑定过房屋了，如需更换请联系物业", code="already_bound")
     setattr(resident, column.key, openid)
+    remember_resident(session, channel, openid, resident)
     session.flush()
     return resident
 
 
 def token_version_holds(session: Session, openid: str, version: int) -> bool:
-    """Whether a mini-program token of this version is still good for openid (not revoked since)."""
-    current = session.scalar(select(MiniProgramSession.token_version).where(MiniProgramSession.openid == openid))
+    """Whether a mini-program token of this version is still good for openid (not revoked since).
+
+    The same statement brings the resident bound to openid with their address (remembered for
+    resident_for_openid): an API request reads who is asking once."""
+    anchor = select(literal(1).label("one")).subquery()
+    current, resident = session.execute(
+        select(MiniProgramSession.token_version, Resident).select_from(anchor)
+        .outerjoin(MiniProgramSession, MiniProgramSession.openid == openid)
+        .outerjoin(Resident, and_(Resident.wxa_openid == openid, Resident.status == "active"))
+        .options(with_address())).one()
+    remember_resident(session, "wxa", openid, resident)
     return current is None or version >= current
 
 

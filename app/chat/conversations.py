@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from app.chat.models import Conversation, Message
-from app.community.models import Household, Resident, Unit
+from app.community.bound import forget, remember_resident, with_address
+from app.community.models import Resident
 from app.core.clock import utcnow
 from app.core.db import conflict_insert
 
@@ -47,7 +48,7 @@ def find_conversation(session: Session, channel: str, openid: str) -> Conversati
         select(Conversation, Resident)
         .outerjoin(Resident, and_(column == Conversation.openid, Resident.status == "active"))
         .where(Conversation.channel == channel, Conversation.openid == openid)
-        .options(joinedload(Resident.household).joinedload(Household.unit).joinedload(Unit.building))
+        .options(with_address())
     ).first()
     if row is None:
         return None
@@ -55,14 +56,6 @@ def find_conversation(session: Session, channel: str, openid: str) -> Conversati
     known[(channel, openid)] = found.id
     remember_resident(session, channel, openid, resident)
     return found
-
-
-def remember_resident(session: Session, channel: str, openid: str, resident: Resident | None) -> None:
-    """Note on the session which resident an openid belongs to (None: nobody), for
-    binding.resident_for_openid, so it need not ask again in this request.
-
-    The object itself is kept: the session's identity map holds loaded rows only weakly."""
-    session.info.setdefault("residents", {})[(channel, openid)] = resident
 
 
 def get_conversation(session: Session, channel: str, openid: str) -> Conversation:
@@ -194,7 +187,7 @@ def forget_residents(session: Session, transaction: Any = None) -> None:
     """Drop what this request noted on the session once its transaction ends: who is bound (remember_resident;
     "nobody" is true only as long as the transaction that read it) and the message being handled."""
     if transaction is None or transaction.parent is None:
-        session.info.pop("residents", None)
+        forget(session)
         session.info.pop("inbound_message", None)
 
 
