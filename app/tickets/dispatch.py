@@ -127,6 +127,7 @@ def hand_over(session: Session, ticket: Ticket, assignee: Staff, actor: Actor, *
         ticket.accepted_at = now
     kind = "transferred" if ticket.assignee_id not in (None, assignee.id) and ticket.status in WORKING else "assigned"
     ticket.assignee_id = assignee.id
+    ticket.assignee = assignee  # the object too: a reply naming the worker need not load them again
     ticket.dispatch_mode = mode
     move(session, ticket, "assigned", kind, actor, note=note,
           data={"assignee_id": assignee.id, "assignee": assignee.name, **(data or {})}, now=now,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.core import timeline as shared_timeline
@@ -90,9 +90,13 @@ def describe(ticket: Ticket) -> str:
 def record_event(session: Session, ticket: Ticket, kind: str, actor: Actor, *, note: str = "",
                  from_status: str | None = None, to_status: str | None = None, data: dict | None = None,
                  now: datetime | None = None) -> TicketEvent:
-    """Add a line to the ticket's timeline."""
-    return shared_timeline.record(session, TicketEvent(ticket_id=ticket.id, data=data or {}), kind, actor, note=note,
-                           from_status=from_status, to_status=to_status, now=now, max_note=MAX_NOTE)
+    """Add a line to the ticket's timeline (to its loaded events too, so a reply built in the same
+    request shows it without reading the timeline back)."""
+    event = shared_timeline.record(session, TicketEvent(ticket_id=ticket.id, data=data or {}), kind, actor, note=note,
+                                   from_status=from_status, to_status=to_status, now=now, max_note=MAX_NOTE)
+    if "events" in inspect(ticket).dict:  # never loads the timeline just to add to it
+        ticket.events.append(event)
+    return event
 
 
 def inform(session: Session, ticket: Ticket, text: str, *, now: datetime | None = None,
@@ -113,7 +117,6 @@ def move(session: Session, ticket: Ticket, to: str, kind: str, actor: Actor, *, 
     before = shared_timeline.move(ticket, to, now)
     event = record_event(session, ticket, kind, actor, note=note, from_status=before, to_status=to, data=data,
                          now=now)
-    session.flush()
     if tell:
         inform(session, ticket, tell, now=now)
     return event

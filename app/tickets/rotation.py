@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.community.models import Staff
@@ -31,28 +31,25 @@ def eligible_workers(session: Session, ticket: Ticket) -> list[Staff]:
     return [s for s in staff if in_scope(s, ticket)]
 
 
-def last_turns(session: Session, community_id: int, staff_ids: list[int]) -> dict[int, int]:
-    """For each staff id, the number of the last rotation turn that chose them (absent = never)."""
-    rows = session.execute(select(RotationTurn.staff_id, RotationTurn.turn)
-                           .where(RotationTurn.community_id == community_id, RotationTurn.staff_id.in_(staff_ids)))
-    return {staff_id: turn for staff_id, turn in rows}
+def community_turns(session: Session, community_id: int) -> dict[int, RotationTurn]:
+    """The community's rotation turns by staff id (one row per worker ever chosen: a handful)."""
+    return {row.staff_id: row for row in session.scalars(
+        select(RotationTurn).where(RotationTurn.community_id == community_id))}
 
 
-def _remember_turn(session: Session, community_id: int, staff_id: int) -> None:
+def _remember_turn(session: Session, community_id: int, staff_id: int, turns: dict[int, RotationTurn]) -> None:
     """Number this choice above every earlier one of the community (under the community's turn lock)."""
-    latest = session.scalar(select(func.max(RotationTurn.turn)).where(RotationTurn.community_id == community_id))
-    turn = (latest or 0) + 1
-    row = session.get(RotationTurn, staff_id)
+    turn = max((row.turn for row in turns.values()), default=0) + 1
+    row = turns.get(staff_id) or session.get(RotationTurn, staff_id)  # a worker moved from another community
     if row is None:
         session.add(RotationTurn(staff_id=staff_id, community_id=community_id, turn=turn))
     else:
-        row.turn = turn
+        row.community_id, row.turn = community_id, turn
 
 
-def next_in_turn(session: Session, community_id: int, workers: list[Staff]) -> Staff:
+def next_in_turn(workers: list[Staff], turns: dict[int, RotationTurn]) -> Staff:
     """The worker whose turn it is: least recently rotated to, never-chosen first, then lowest id."""
-    turns = last_turns(session, community_id, [w.id for w in workers])
-    return min(workers, key=lambda w: (turns.get(w.id, 0), w.id))
+    return min(workers, key=lambda w: (turns[w.id].turn if w.id in turns else 0, w.id))
 
 
 def _take_turn_lock(session: Session, community_id: int) -> None:
@@ -77,8 +74,9 @@ def rotate(session: Session, ticket: Ticket, rule: RoutingRule, *, now: datetime
         record_event(session, ticket, "routed", SYSTEM, note=f"轮派：没有负责{where}的维修师傅，进入抢单池",
                data={"rule_id": rule.id, "mode": "rotation", "fallback": "grab"}, now=now)
         return False
-    worker = next_in_turn(session, ticket.community_id, workers)
+    turns = community_turns(session, ticket.community_id)
+    worker = next_in_turn(workers, turns)
     hand_over(session, ticket, worker, SYSTEM, mode="rotation", note=f"轮派给{worker.name}",
               data={"rule_id": rule.id, "mode": "rotation"}, now=now)
-    _remember_turn(session, ticket.community_id, worker.id)
+    _remember_turn(session, ticket.community_id, worker.id, turns)
     return True

@@ -45,7 +45,6 @@ def route(session: Session, ticket: Ticket, *, now: datetime | None = None) -> R
         record_event(session, ticket, "routed", SYSTEM, note="进入抢单池", data={"rule_id": rule.id}, now=now)
     elif rule is not None and rule.mode == "rotation":
         handed_over = rotate(session, ticket, rule, now=now or utcnow())
-    session.flush()
     if ticket.priority == "urgent" or not handed_over:  # a rotated ticket's worker was alerted by hand_over
         alert_staff(session, ticket, "urgent" if ticket.priority == "urgent" else "new")
     return rule

@@ -50,6 +50,12 @@ def check_building(session: Session, community_id: int, building: str | None) ->
                                details={"field": "building"})
 
 
+def home_building(resident: Resident) -> str | None:
+    """The number of the building the resident lives in (None without a household)."""
+    household = resident.household
+    return household.unit.building.number if household is not None else None
+
+
 def create_ticket(session: Session, *, resident: Resident, kind: str, category: str | None, description: str,
                   location: Location, source: str = "oa", urgent: bool | None = None,
                   photos: list[dict] | None = None, sla: SlaPolicy | None = None,
@@ -60,7 +66,8 @@ def create_ticket(session: Session, *, resident: Resident, kind: str, category: 
         raise ValidationFailed("请描述一下遇到的问题", code="empty_description")
     now = now or utcnow()
     category = check_category(kind, category)
-    check_building(session, resident.community_id, location.building)
+    if location.building != home_building(resident):  # the resident's own building is known to exist
+        check_building(session, resident.community_id, location.building)
     urgent = is_urgent(description) if urgent is None else urgent
     priority = "urgent" if urgent else "normal"
     ticket = Ticket(
@@ -68,17 +75,19 @@ def create_ticket(session: Session, *, resident: Resident, kind: str, category: 
         resident_id=resident.id, household_id=resident.household_id, building=location.building,
         unit=location.unit, room=location.room, place=location.label[:200], description=description[:2000],
         source=source, sla_due_at=(sla or DEFAULT_SLA).due(now, priority), created_at=now, updated_at=now,
+        events=[], photos=[],  # a new ticket's timeline and photos are known: nothing to read back
     )
     session.add(ticket)
+    session.flush()  # the id numbers the ticket; what follows goes out in one flush at the end
+    with session.no_autoflush:
+        ticket.number = f"{'BX' if kind == 'repair' else 'TS'}{to_local(now):%y%m%d}{ticket.id:04d}"
+        record_event(session, ticket, "created", resident_actor(resident), to_status="submitted",
+                     note=description[:MAX_NOTE], data={"priority": priority, "source": source}, now=now)
+        for photo in photos or []:
+            add_photo(session, ticket, url=photo["url"], media_id=photo.get("media_id"),
+                      actor=resident_actor(resident), now=now)
+        route(session, ticket, now=now)
     session.flush()
-    ticket.number = f"{'BX' if kind == 'repair' else 'TS'}{to_local(now):%y%m%d}{ticket.id:04d}"
-    record_event(session, ticket, "created", resident_actor(resident), to_status="submitted",
-           note=description[:MAX_NOTE], data={"priority": priority, "source": source}, now=now)
-    for photo in photos or []:
-        add_photo(session, ticket, url=photo["url"], media_id=photo.get("media_id"),
-                  actor=resident_actor(resident), now=now)
-    session.flush()
-    route(session, ticket, now=now)
     return ticket
 
 
