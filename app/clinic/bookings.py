@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.clinic.clinic import SERVICE_LABELS, colour_of
 from app.clinic.models import ACTIVE_STATUSES, Booking, Slot, WaitlistEntry
-from app.clinic.slots import bookable_window, seats_for, slot_label
+from app.clinic.slots import bookable_window, seats_for, slot_label, slot_with_details
 from app.community.models import Resident
 from app.core.clock import to_local, utcnow
 from app.core.errors import Conflict, NotFound, ValidationFailed
@@ -51,7 +51,7 @@ def create_booking(session: Session, resident: Resident, slot_id: int, *, now: d
                    source: str = "oa", note: str = "", replacing: Booking | None = None) -> Booking:
     """Take a seat in a slot for a resident; SlotFull when none is left, AlreadyBooked for a second try."""
     now = _now(now)
-    slot = session.get(Slot, slot_id)
+    slot = slot_with_details(session, slot_id)
     if slot is None or slot.community_id != resident.community_id:
         raise NotFound("没有这个预约时段", code="slot_not_found")
     service = slot.service
@@ -81,8 +81,8 @@ def create_booking(session: Session, resident: Resident, slot_id: int, *, now: d
                 .values(booked=Slot.booked + 1).execution_options(synchronize_session=False)).rowcount
             if taken != 1:
                 raise SlotFull()
-            booking = Booking(community_id=resident.community_id, slot_id=slot.id, resident_id=resident.id,
-                              service_id=service.id, status="booked", source=source, note=(note or "")[:300],
+            booking = Booking(community_id=resident.community_id, slot=slot, resident_id=resident.id,
+                              service=service, status="booked", source=source, note=(note or "")[:300],
                               starts_at=slot.starts_at, ends_at=slot.ends_at, created_at=now,
                               rescheduled_from_id=replacing.id if replacing is not None else None)
             session.add(booking)

@@ -26,7 +26,16 @@ from app.clinic.chat_reschedule import (
 )
 from app.clinic.clinic import SERVICE_LABELS, colour_of, service_from_text
 from app.clinic.models import Booking, Slot
-from app.clinic.slots import WEEKDAYS, nearest, open_slots, seats_for, service_by_code, slot_label, wanted_from
+from app.clinic.slots import (
+    WEEKDAYS,
+    nearest,
+    open_slots,
+    seats_for,
+    service_by_code,
+    slot_label,
+    slot_with_details,
+    wanted_from,
+)
 from app.core.clock import to_local
 from app.core.errors import AppError
 from app.core.outbox import enqueue
@@ -205,7 +214,7 @@ def _none(turn: Turn) -> str | None:
 
 
 def _confirm(turn: Turn) -> str:
-    slot = turn.session.get(Slot, turn.slots["slot_id"])
+    slot = slot_with_details(turn.session, turn.slots["slot_id"])
     return (f"请确认预约：\n项目：{slot.service.name}\n时间：{slot_label(slot, _now(turn))}\n"
             "确认请回复“确认”，不约了请回复“取消”。")
 

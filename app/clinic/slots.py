@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.clinic.clinic import colour_of, team_for_household
 from app.clinic.models import ClinicService, Provider, ScheduleTemplate, Slot
@@ -146,6 +146,12 @@ def nearest(slots: list[Slot], wanted: Wanted, now: datetime, limit: int = 5) ->
     ranked = sorted(slots, key=lambda s: (not wanted.matches(s), abs((s.starts_at - target).total_seconds()),
                                           s.id))
     return sorted(ranked[:limit], key=lambda s: (s.starts_at, s.id))
+
+
+def slot_with_details(session: Session, slot_id: int) -> Slot | None:
+    """A slot with its service, doctor and room, in one statement (what a booking and its label need)."""
+    return session.get(Slot, slot_id, options=(joinedload(Slot.service), joinedload(Slot.provider),
+                                               joinedload(Slot.place)))
 
 
 def slot_label(slot: Slot, now: datetime | None = None) -> str:
