@@ -83,13 +83,16 @@ class _Pass:
     def __init__(self) -> None:
         self.horizon: int | None = None
         self.retried: set[int] = set()
+        self.short = False  # the last claim took fewer rows than it asked for
 
 
 def _claim(app: Flask, limit: int, this_pass: _Pass | None = None) -> list[OutboxJob]:
-    """Mark due pending rows as relaying and return detached copies of them.
+    """Mark due pending rows as relaying and return detached copies of them, as claimed (status
+    relaying, attempts counting this try).
 
-    Each row is taken with a conditional UPDATE (status and enqueued_at unchanged since we read
-    it), so two relays running at once (request thread, ticker, worker) never both take a row.
+    On PostgreSQL one UPDATE … RETURNING takes the rows its subquery locked (FOR UPDATE SKIP LOCKED):
+    a row another relay holds is skipped, never taken twice. Elsewhere (SQLite, one writer at a time)
+    each row is taken with a conditional UPDATE (status and enqueued_at unchanged since we read it).
     """
     now = utcnow()
     embedded = not app.config.get("REDIS_URL")
@@ -107,22 +110,29 @@ def _claim(app: Flask, limit: int, this_pass: _Pass | None = None) -> list[Outbo
         if this_pass.retried:
             query = query.where(OutboxJob.id.not_in(this_pass.retried))
         query = query.order_by(OutboxJob.id).limit(limit)
+        take = {"status": "relaying", "enqueued_at": now, "attempts": OutboxJob.attempts + 1}
         if s.bind.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = s.scalars(query).all()
-        claimed = []
-        for row in rows:
-            seen = (OutboxJob.enqueued_at.is_(None) if row.enqueued_at is None
-                    else OutboxJob.enqueued_at == row.enqueued_at)
-            taken = s.execute(
-                update(OutboxJob)
-                .where(OutboxJob.id == row.id, OutboxJob.status == row.status, seen)
-                .values(status="relaying", enqueued_at=now, attempts=OutboxJob.attempts + 1)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if taken == 1:
-                claimed.append(row)
+            locked = query.with_only_columns(OutboxJob.id).with_for_update(skip_locked=True).scalar_subquery()
+            claimed = sorted(s.scalars(update(OutboxJob).where(OutboxJob.id.in_(locked)).values(**take)
+                                       .returning(OutboxJob), execution_options={"synchronize_session": False}),
+                             key=lambda row: row.id)
+        else:
+            claimed = []
+            for row in s.scalars(query).all():
+                seen = (OutboxJob.enqueued_at.is_(None) if row.enqueued_at is None
+                        else OutboxJob.enqueued_at == row.enqueued_at)
+                taken = s.execute(
+                    update(OutboxJob).where(OutboxJob.id == row.id, OutboxJob.status == row.status, seen)
+                    .values(**take).execution_options(synchronize_session=False)
+                ).rowcount
+                if taken == 1:
+                    claimed.append(row)
         s.commit()
+        if s.bind.dialect.name != "postgresql":
+            s.expunge_all()  # detached: what the claim wrote is set on the copies, not written again
+            for row in claimed:
+                row.status, row.enqueued_at, row.attempts = "relaying", now, row.attempts + 1
+    this_pass.short = len(claimed) < limit
     return claimed
 
 
@@ -232,7 +242,7 @@ def _push(queue: Queue, row: OutboxJob) -> Any:
     if row.retry:
         # embedded: each try is a fresh in-process job, so it carries the retries the row has left
         # (the job can tell whether a failure is final; _retry_in_process gives the next try)
-        left = int(row.retry["max"]) - (0 if queue.is_async else row.attempts)
+        left = int(row.retry["max"]) - (0 if queue.is_async else row.attempts - 1)  # tries before this one
         if left >= 1:
             options["retry"] = Retry(max=left, interval=row.retry.get("interval", 0))
     if queue.is_async:
@@ -255,7 +265,7 @@ def _retry_in_process(row: OutboxJob, rq_job: Any, error: str) -> bool:
     due) and the failed in-process job is dropped, so its id is free for the next try. False when
     the row has no policy or has used it up.
     """
-    tries = row.attempts + 1  # the row was read before its claim counted this try
+    tries = row.attempts  # the claim counted this try
     if not row.retry or tries > int(row.retry["max"]):
         return False
     intervals = row.retry.get("interval", 0)
@@ -292,6 +302,11 @@ def relay(app: Flask | None = None, limit: int = 200) -> int:
                 _settle_many(enqueued, "enqueued")
             done += len(enqueued)
             if redis_down:
+                return done
+            if this_pass.short and app.config.get("REDIS_URL"):
+                # every due row was taken; with Redis no job ran here and wrote more (embedded, a job
+                # runs in-process and its follow-ups wait for the next round), and a request that
+                # commits more wakes a pass of its own
                 return done
         log.warning("outbox relay: stopped after %d rounds; the next pass goes on", MAX_ROUNDS)
         return done
