@@ -66,7 +66,6 @@ def _take_turn_lock(session: Session, community_id: int) -> None:
 
 def rotate(session: Session, ticket: Ticket, rule: RoutingRule, *, now: datetime) -> bool:
     """Hand a new ticket to the next worker in turn (True), or open it to the grab pool when none fits."""
-    _take_turn_lock(session, ticket.community_id)
     workers = eligible_workers(session, ticket)
     if not workers:
         ticket.dispatch_mode = "grab"
@@ -74,6 +73,7 @@ def rotate(session: Session, ticket: Ticket, rule: RoutingRule, *, now: datetime
         record_event(session, ticket, "routed", SYSTEM, note=f"轮派：没有负责{where}的维修师傅，进入抢单池",
                data={"rule_id": rule.id, "mode": "rotation", "fallback": "grab"}, now=now)
         return False
+    _take_turn_lock(session, ticket.community_id)  # held until commit, so taken after what needs no turn
     turns = community_turns(session, ticket.community_id)
     worker = next_in_turn(workers, turns)
     hand_over(session, ticket, worker, SYSTEM, mode="rotation", note=f"轮派给{worker.name}",

@@ -59,7 +59,8 @@ def detail(ticket: Ticket, *, mask_residents: bool = False) -> dict:
 def for_resident(session: Session, ticket: Ticket, resident: Resident, now: datetime) -> dict:
     """The detail as a resident sees it, with what they may do now and their rating. A follower (a
     neighbour) reads it with residents' names masked and may do nothing to it."""
-    rating = session.scalar(select(TicketRating).where(TicketRating.ticket_id == ticket.id))
+    rated = ticket.resolved_at is not None  # a rating needs a resolved ticket: a new one has none to read
+    rating = session.scalar(select(TicketRating).where(TicketRating.ticket_id == ticket.id)) if rated else None
     mine = ticket.resident_id == resident.id
     household = in_reporters_household(ticket, resident)
     return {

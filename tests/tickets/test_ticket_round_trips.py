@@ -42,4 +42,4 @@ def test_a_rotated_repair_from_the_mini_program(client, db_session, make_residen
     assert sum(s.startswith("UPDATE ticket ") for s in sent) == 1, trips
     postgres = db.engine.dialect.name == "postgresql"  # SQLite inserts the events and jobs row by row
     assert sum(s.startswith("INSERT INTO ticket_event") for s in sent) == (1 if postgres else 2), trips
-    assert len(sent) == (16 if postgres else 18), trips
+    assert len(sent) == (15 if postgres else 17), trips
