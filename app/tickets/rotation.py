@@ -4,17 +4,19 @@ Eligible: active repair workers who may grab the ticket (ticket_dispatch.in_scop
 building scope). In turn: the one whose last rotation assignment is oldest, never-assigned first,
 ties by staff id. Each choice is an "assigned" event on the ticket's timeline (mode rotation) and its
 order is kept per worker in rotation_turn, so the next turn is a lookup by key; a transferred ticket
-still counts for the worker it was rotated to.
+still counts for the worker it was rotated to. Reports arriving together lock different workers' turn
+rows (take_turn), so they are routed side by side.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from app.community.models import Staff
+from app.core.db import conflict_insert
 from app.core.timeline import SYSTEM
 from app.tickets.dispatch import hand_over, in_scope
 from app.tickets.models import RotationTurn, RoutingRule, Ticket
@@ -31,37 +33,36 @@ def eligible_workers(session: Session, ticket: Ticket) -> list[Staff]:
     return [s for s in staff if in_scope(s, ticket)]
 
 
-def community_turns(session: Session, community_id: int) -> dict[int, RotationTurn]:
-    """The community's rotation turns by staff id (one row per worker ever chosen: a handful)."""
-    return {row.staff_id: row for row in session.scalars(
-        select(RotationTurn).where(RotationTurn.community_id == community_id))}
+def _ensure_turns(session: Session, community_id: int, staff_ids: list[int]) -> None:
+    """A turn row for every eligible worker (turn 0: never chosen), so the choice can lock one. Only
+    missing rows are inserted: an insert that meets a row another report has locked waits for it."""
+    have = set(session.scalars(select(RotationTurn.staff_id).where(RotationTurn.staff_id.in_(staff_ids))))
+    missing = [i for i in staff_ids if i not in have]
+    if missing:
+        session.execute(conflict_insert(session, RotationTurn)
+                        .values([{"staff_id": i, "community_id": community_id, "turn": 0} for i in missing])
+                        .on_conflict_do_nothing(index_elements=["staff_id"]))
 
 
-def _remember_turn(session: Session, community_id: int, staff_id: int, turns: dict[int, RotationTurn]) -> None:
-    """Number this choice above every earlier one of the community (under the community's turn lock)."""
-    turn = max((row.turn for row in turns.values()), default=0) + 1
-    row = turns.get(staff_id) or session.get(RotationTurn, staff_id)  # a worker moved from another community
-    if row is None:
-        session.add(RotationTurn(staff_id=staff_id, community_id=community_id, turn=turn))
-    else:
-        row.community_id, row.turn = community_id, turn
+def take_turn(session: Session, community_id: int, workers: list[Staff]) -> Staff:
+    """The worker whose turn it is (least recently rotated to, never-chosen first, then lowest id), their
+    turn row locked to commit and numbered above every earlier choice of the community.
 
-
-def next_in_turn(workers: list[Staff], turns: dict[int, RotationTurn]) -> Staff:
-    """The worker whose turn it is: least recently rotated to, never-chosen first, then lowest id."""
-    return min(workers, key=lambda w: (turns[w.id].turn if w.id in turns else 0, w.id))
-
-
-def _take_turn_lock(session: Session, community_id: int) -> None:
-    """Hold the community's rotation rules until commit, so two new tickets take turns choosing.
-
-    Every rotation rule of the community is locked (in id order, so never a deadlock) because the
-    turn is shared by all of them: two rules may rotate over the same workers. SQLite ignores
-    FOR UPDATE; it runs one writer at a time anyway.
-    """
-    session.execute(select(RoutingRule.id).where(RoutingRule.community_id == community_id,
-                                                 RoutingRule.mode == "rotation")
-                    .order_by(RoutingRule.id).with_for_update()).all()
+    The lock is the chosen worker's row only, skipping rows other reports hold (SKIP LOCKED): reports
+    that arrive together go to different workers side by side, instead of queueing on one community
+    lock held until each commits. Only when every eligible worker is being chosen right now does a
+    report wait, for the least recently rotated one (where a building has one worker, its reports take
+    turns on that row). SQLite runs one writer at a time anyway."""
+    by_id = {w.id: w for w in workers}
+    _ensure_turns(session, community_id, list(by_id))
+    pick = (select(RotationTurn).where(RotationTurn.staff_id.in_(by_id))
+            .order_by(RotationTurn.turn, RotationTurn.staff_id).limit(1))
+    row = session.scalars(pick.with_for_update(skip_locked=True)).first() \
+        or session.scalars(pick.with_for_update()).one()
+    other = aliased(RotationTurn)  # not correlated with the row being updated: the whole community's turns
+    latest = select(func.max(other.turn)).where(other.community_id == community_id).scalar_subquery()
+    row.community_id, row.turn = community_id, latest + 1  # written with the ticket: one UPDATE
+    return by_id[row.staff_id]
 
 
 def rotate(session: Session, ticket: Ticket, rule: RoutingRule, *, now: datetime) -> bool:
@@ -73,10 +74,7 @@ def rotate(session: Session, ticket: Ticket, rule: RoutingRule, *, now: datetime
         record_event(session, ticket, "routed", SYSTEM, note=f"轮派：没有负责{where}的维修师傅，进入抢单池",
                data={"rule_id": rule.id, "mode": "rotation", "fallback": "grab"}, now=now)
         return False
-    _take_turn_lock(session, ticket.community_id)  # held until commit, so taken after what needs no turn
-    turns = community_turns(session, ticket.community_id)
-    worker = next_in_turn(workers, turns)
+    worker = take_turn(session, ticket.community_id, workers)
     hand_over(session, ticket, worker, SYSTEM, mode="rotation", note=f"轮派给{worker.name}",
               data={"rule_id": rule.id, "mode": "rotation"}, now=now)
-    _remember_turn(session, ticket.community_id, worker.id, turns)
     return True

@@ -14,7 +14,7 @@ from app.core.db import db
 from app.core.outbox_job import OutboxJob
 from app.notify.models import Notification
 from app.tickets import dispatch, tickets
-from app.tickets.models import DISPATCH_MODES, RoutingRule, Ticket
+from app.tickets.models import DISPATCH_MODES, RotationTurn, RoutingRule, Ticket
 from app.tickets.tickets import Location
 
 ALERT = "app.tickets.jobs.alert_staff"
@@ -135,15 +135,19 @@ def test_the_rotated_worker_hears_what_an_explicit_assignment_says(db_session, m
 @pytest.mark.postgres
 def test_two_tickets_reported_at_once_go_to_two_workers(app, db_session, make_resident, make_staff):
     """Both transactions really overlap: each holds its transaction open a moment before committing,
-    so without the turn lock both would read the same history and pick the same worker. (In-memory
-    SQLite has one shared connection, where the race cannot happen: this runs on PostgreSQL only.)"""
+    so without locking the chosen worker's turn both would read the same history and pick the same
+    worker. Neither waits for the other: each locks only its own worker's turn (no community-wide lock
+    held to commit). (In-memory SQLite has one shared connection, where the race cannot happen: this
+    runs on PostgreSQL only.)"""
     resident = make_resident("3")
     a, b = _worker(make_staff, "王师傅", ["3"]), _worker(make_staff, "赵师傅", ["3"])
     _rotation_rule(db_session, resident.community_id)
-    db_session.commit()
+    for worker in (a, b):  # both were in the rotation before: a worker's very first turn inserts its row,
+        db_session.add(RotationTurn(staff_id=worker.id, community_id=resident.community_id, turn=0))
+    db_session.commit()  # and a report racing that insert waits for it, once
     resident_id, expected = resident.id, sorted([a.id, b.id])  # read here: the threads use their own sessions
     start, before_commit = threading.Barrier(2), threading.Barrier(2)
-    chosen, errors = [], []
+    chosen, errors, waited = [], [], []
 
     def report():
         try:
@@ -152,9 +156,9 @@ def test_two_tickets_reported_at_once_go_to_two_workers(app, db_session, make_re
                 ticket = _report(db.session, db.session.get(Resident, resident_id))
                 chosen.append(ticket.assignee_id)
                 try:
-                    before_commit.wait(timeout=1)  # keep this transaction open while the other routes
+                    before_commit.wait(timeout=2)  # both routed, both transactions still open
                 except threading.BrokenBarrierError:
-                    pass  # the other one is waiting for this one's lock
+                    waited.append(True)  # the other one was waiting for this one's lock
                 db.session.commit()
         except Exception as exc:  # surfaced below
             errors.append(exc)
@@ -165,6 +169,7 @@ def test_two_tickets_reported_at_once_go_to_two_workers(app, db_session, make_re
     for t in threads:
         t.join(timeout=20)
     assert not errors and sorted(chosen) == expected
+    assert not waited, "one report waited for the other's routing to commit"
     db.session.expire_all()
     stored = db.session.scalars(select(Ticket.assignee_id).where(Ticket.dispatch_mode == "rotation"))
     assert sorted(stored) == expected
