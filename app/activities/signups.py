@@ -3,8 +3,11 @@ remind the day before, and feedback afterwards.
 
 No overbooking: a seat is taken by one conditional UPDATE (`capacity = 0 OR taken < capacity`), which
 PostgreSQL re-checks on the locked row when requests race, and a CHECK keeps taken <= capacity (the
-clinic's technique, app/clinic/bookings.py). One sign-up per resident and activity: the resident's row is
-locked first (FOR NO KEY UPDATE, to commit), and a unique constraint backs it.
+clinic's technique, app/clinic/bookings.py). That UPDATE locks the activity's row, which every sign-up
+for the activity needs, until COMMIT: so it is the last statement of a sign-up (nothing is read after it).
+One sign-up per resident and activity: the unique constraint, written through INSERT … ON CONFLICT DO
+UPDATE … WHERE the old row is withdrawn. A resident's second request racing the first waits on the
+first's row until it commits, then finds it active (already signed up) and takes no seat.
 A cancellation promotes the next waiting resident inside the same transaction: the freed seat is offered
 to them with a deadline to confirm (24 h, or until 2 h before the start, whichever is sooner); a periodic
 job expires unconfirmed offers and offers the seat to the next one.
@@ -14,13 +17,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Executable, bindparam, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.activities.models import ACTIVE_SIGNUP, SEAT_STATUSES, STATUS_LABELS, Activity, Signup
 from app.community.models import Resident, Staff
 from app.core.clock import to_local, utcnow
+from app.core.db import conflict_insert
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.notify.notify import notify
 
@@ -54,8 +58,8 @@ def offer_deadline(activity: Activity, now: datetime) -> datetime:
 
 
 def get_activity(session: Session, activity_id: int, community_id: int) -> Activity:
-    """An activity of the community, or NotFound."""
-    activity = session.get(Activity, activity_id)
+    """An activity of the community (with its club, which every answer about it names), or NotFound."""
+    activity = session.get(Activity, activity_id, options=[joinedload(Activity.club)])
     if activity is None or activity.community_id != community_id:
         raise NotFound("没有找到这个活动", code="activity_not_found")
     return activity
@@ -67,13 +71,16 @@ def signup_of(session: Session, activity_id: int, resident_id: int) -> Signup | 
 
 
 def _take_seat(session: Session, activity: Activity) -> bool:
+    seats = Activity.__table__.c  # a Core UPDATE: the ORM's bulk-UPDATE machinery is not needed here
     taken = session.execute(
-        update(Activity).where(Activity.id == activity.id, Activity.status == "open",
-                               or_(Activity.capacity == 0, Activity.taken < Activity.capacity))
-        .values(taken=Activity.taken + 1).returning(Activity.taken)
-        .execution_options(synchronize_session=False)).scalar()
+        update(Activity.__table__).where(seats.id == activity.id, seats.status == "open",
+                                         or_(seats.capacity == 0, seats.taken < seats.capacity))
+        .values(taken=seats.taken + 1).returning(seats.taken)).scalar()
     if taken is None:
-        session.expire(activity, ["taken"])
+        if activity.status == "open" and activity.capacity:  # the CHECK keeps taken <= capacity: all taken
+            set_committed_value(activity, "taken", activity.capacity)
+        else:
+            session.expire(activity, ["taken"])
         return False
     set_committed_value(activity, "taken", taken)  # what the row now holds, without reading it again
     return True
@@ -85,11 +92,6 @@ def _free_seat(session: Session, activity: Activity) -> None:
     session.expire(activity, ["taken"])
 
 
-def _lock_resident(session: Session, resident_id: int) -> None:
-    """One sign-up turn per resident until commit (SQLite runs one writer at a time anyway)."""
-    session.execute(select(Resident.id).where(Resident.id == resident_id).with_for_update(key_share=True)).all()
-
-
 def sign_up(session: Session, resident: Resident, activity_id: int, *, now: datetime | None = None,
             source: str = "wxa", staff: Staff | None = None, waitlist: bool = True) -> Signup:
     """A seat for the resident, or a place on the waitlist when full (ActivityFull if waitlist=False)."""
@@ -99,25 +101,66 @@ def sign_up(session: Session, resident: Resident, activity_id: int, *, now: date
         raise Conflict("这个活动已取消", code="activity_cancelled")
     if activity.starts_at <= now:
         raise Conflict("活动已经开始，不能再报名了", code="activity_started")
-    _lock_resident(session, resident.id)
-    row = signup_of(session, activity.id, resident.id)
-    if row is not None and row.status in ACTIVE_SIGNUP:
-        raise AlreadySignedUp(f"您已经{STATUS_LABELS[row.status]}，不用重复报名")
+    if waitlist:
+        return _sign_up(session, activity, resident, now=now, source=source, staff=staff)
+    with session.begin_nested():  # a refusal leaves nothing written, even for a caller that goes on to commit
+        row = _sign_up(session, activity, resident, now=now, source=source, staff=staff, waitlist=False)
+    return row
+
+
+def _sign_up(session: Session, activity: Activity, resident: Resident, *, now: datetime, source: str,
+             staff: Staff | None, waitlist: bool = True) -> Signup:
+    # The row first, in the status the activity's seats suggest; then the seat, last; the status is
+    # corrected only when the seat went otherwise (a seat freed or taken since the activity was read).
+    guess = "confirmed" if activity.capacity == 0 or activity.taken < activity.capacity else "waiting"
+    row = _write_signup(session, activity, resident, status=guess, now=now, source=source, staff=staff)
     seated = _take_seat(session, activity)
     if not seated and not waitlist:
+        session.expire(row)  # rolled back with the savepoint: whoever holds it reads it again
         raise ActivityFull()
     status = "confirmed" if seated else "waiting"
-    staff_id = staff.id if staff is not None else None
-    if row is None:
-        row = Signup(activity_id=activity.id, resident_id=resident.id, status=status, source=source,
-                     signed_by_staff_id=staff_id, queued_at=now, created_at=now)
-        session.add(row)  # the resident's lock makes a duplicate impossible; the unique constraint backs it
-        session.flush()
-    else:  # signing up again after cancelling: back of the queue
-        row.status, row.source, row.signed_by_staff_id, row.queued_at = status, source, staff_id, now
-        row.offer_expires_at = row.cancelled_at = row.reminded_at = None
-        session.flush()
+    if status != guess:
+        session.execute(update(Signup).where(Signup.id == row.id).values(status=status)
+                        .execution_options(synchronize_session=False))
+        set_committed_value(row, "status", status)
+    set_committed_value(row, "activity", activity)  # the answer names it: no lazy read after the seat
     return row
+
+
+def _write_signup(session: Session, activity: Activity, resident: Resident, *, status: str, now: datetime,
+                  source: str, staff: Staff | None) -> Signup:
+    """Insert the sign-up, or reuse the resident's withdrawn one (signing up again after cancelling: back of
+    the queue); AlreadySignedUp when theirs is still active. One statement, no lock taken beforehand."""
+    values = {"activity_id": activity.id, "resident_id": resident.id, "status": status, "source": source,
+              "signed_by_staff_id": staff.id if staff is not None else None, "queued_at": now, "created_at": now}
+    row = session.scalars(_upsert(session), values, execution_options={"populate_existing": True}).first()
+    if row is None:
+        held = signup_of(session, activity.id, resident.id)
+        label = STATUS_LABELS[held.status] if held is not None else STATUS_LABELS["confirmed"]
+        raise AlreadySignedUp(f"您已经{label}，不用重复报名")
+    return row
+
+
+_UPSERTS: dict[str, Executable] = {}
+
+
+def _upsert(session: Session) -> Executable:
+    """The sign-up's INSERT … ON CONFLICT DO UPDATE for the session's database, built once (its `excluded`
+    columns cost more to make than the statement costs to run)."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _UPSERTS:
+        fields = ("activity_id", "resident_id", "status", "source", "signed_by_staff_id", "queued_at", "created_at")
+        table = Signup.__table__
+        stmt = conflict_insert(session, table).values({name: bindparam(name) for name in fields})
+        again = ("status", "source", "signed_by_staff_id", "queued_at")
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["activity_id", "resident_id"],
+            set_={**{name: stmt.excluded[name] for name in again},
+                  "offer_expires_at": None, "cancelled_at": None, "reminded_at": None},
+            where=table.c.status.not_in(ACTIVE_SIGNUP))
+        # a Core statement read as the ORM row: the ORM's bulk-INSERT machinery costs more than the statement
+        _UPSERTS[dialect] = select(Signup).from_statement(stmt.returning(*table.c))
+    return _UPSERTS[dialect]
 
 
 def cancel(session: Session, signup: Signup, *, now: datetime | None = None) -> Signup:

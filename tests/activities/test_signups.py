@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from world import activity
 
 from app.activities import activities, signups
 from app.activities.jobs import expire_offers, send_reminders
-from app.activities.models import Signup
+from app.activities.models import Activity, Signup
 from app.core.clock import utcnow
 from app.core.db import db
 from app.core.errors import AppError
@@ -160,3 +161,45 @@ def test_my_signups_and_roster(db_session, people):
     assert [s.status for s in signups.roster(db_session, a)] == ["confirmed", "waiting", "waiting"]
     assert [s.activity_id for s in signups.my_signups(db_session, people[2])] == [a.id]
     assert db_session.scalars(select(Signup)).all()
+
+
+def test_signing_up_again_after_cancelling_goes_to_the_back_of_the_queue(db_session, people):
+    a = activity(db_session, people[0].community_id, capacity=1)
+    first, second, third = (signups.sign_up(db_session, p, a.id) for p in people[:3])
+    signups.cancel(db_session, second)
+    again = signups.sign_up(db_session, people[1], a.id)
+    assert again.id == second.id and again.status == "waiting"  # the withdrawn row, reused
+    assert again.queued_at >= third.queued_at and again.cancelled_at is None
+    signups.cancel(db_session, first)
+    db_session.expire_all()
+    assert (third.status, again.status) == ("offered", "waiting")
+    assert signups.overbooked(db_session, a.id) == 0
+
+
+def test_seats_counted_from_a_stale_read_are_corrected(db_session, people):
+    a = activity(db_session, people[0].community_id, capacity=1)
+    assert signups.sign_up(db_session, people[0], a.id).status == "confirmed"
+    # a seat frees behind the session's back: the activity still reads full, the seat is taken all the same
+    db_session.execute(update(Activity).where(Activity.id == a.id).values(taken=0)
+                       .execution_options(synchronize_session=False))
+    assert signups.sign_up(db_session, people[1], a.id).status == "confirmed"
+    # and the other way: the activity reads a free seat that is gone
+    db_session.execute(update(Activity).where(Activity.id == a.id).values(taken=1)
+                       .execution_options(synchronize_session=False))
+    set_committed_value(a, "taken", 0)
+    row = signups.sign_up(db_session, people[2], a.id)
+    db_session.expire_all()
+    assert row.status == "waiting" and a.taken == 1
+
+
+def test_a_refusal_without_the_waitlist_writes_nothing(db_session, people):
+    a = activity(db_session, people[0].community_id, capacity=1)
+    signups.sign_up(db_session, people[0], a.id)
+    signups.cancel(db_session, signups.sign_up(db_session, people[1], a.id))
+    for person in people[1:3]:  # a withdrawn sign-up stays withdrawn, and no new one appears
+        with pytest.raises(AppError) as full:
+            signups.sign_up(db_session, person, a.id, waitlist=False)
+        assert full.value.code == "activity_full"
+    db_session.expire_all()
+    assert [s.status for s in signups.roster(db_session, a)] == ["confirmed", "cancelled"]
+    assert a.taken == 1
