@@ -246,6 +246,22 @@ class Server:
             os.unlink(self.log.name)
 
 
+WARM_SECONDS = float(os.environ.get("BENCH_WARM_SECONDS", "2"))
+
+
+def warm(server: Server, requests: list[Request], seconds: float = WARM_SECONDS) -> None:
+    """Serve some requests before measuring (not counted): each worker compiles its SQL statements and
+    opens its pool on first use, which a resident meets once per worker start, not once per run."""
+    if seconds <= 0 or not requests:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "warm.txt"
+        write_requests(requests, path)
+        subprocess.run(["wrk", "-t", str(WRK_THREADS), "-c", str(CONNECTIONS), "-d", f"{max(1, round(seconds))}s",
+                        "-s", str(LUA), server.base], capture_output=True, text=True,
+                       env={**os.environ, "BENCH_REQUESTS": str(path), "BENCH_WRK_THREADS": str(WRK_THREADS)})
+
+
 def run_wrk(server: Server, requests_file: Path, seconds: int = SECONDS, connections: int = CONNECTIONS) -> dict:
     """wrk over the file's requests in order (each once while the file lasts); returns requests, rps,
     p50/p99 ms, errors, non-2xx, empty replies (body `success`, or an empty body), wrapped (the file ran out)

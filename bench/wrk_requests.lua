@@ -48,9 +48,10 @@ function done(summary, latency, requests)
     r = r + t:get("responses")
     w = math.max(w, t:get("wrapped"))
   end
-  io.write(string.format('JSON {"requests":%d,"seconds":%f,"p50":%f,"p99":%f,"errors":%d,"non2xx":%d,'
+  io.write(string.format('JSON {"requests":%d,"seconds":%f,"p50":%f,"p95":%f,"p99":%f,"errors":%d,"non2xx":%d,'
     .. '"empty":%d,"responses":%d,"wrapped":%d}\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status, e, r, w))
 end
