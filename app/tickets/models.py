@@ -63,6 +63,8 @@ class Ticket(db.Model):
     events: Mapped[list[TicketEvent]] = relationship(back_populates="ticket", order_by="TicketEvent.id",
                                                      cascade="all, delete-orphan")
     photos: Mapped[list[TicketPhoto]] = relationship(order_by="TicketPhoto.id", cascade="all, delete-orphan")
+    followers: Mapped[list[TicketFollower]] = relationship(order_by="TicketFollower.id",
+                                                           cascade="all, delete-orphan")
 
     @property
     def is_open(self) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from app.core import timeline as shared_timeline
@@ -20,7 +20,6 @@ from app.tickets.models import (
     REPAIR_CATEGORIES,
     Ticket,
     TicketEvent,
-    TicketFollower,
     TicketPhoto,
 )
 
@@ -102,8 +101,7 @@ def record_event(session: Session, ticket: Ticket, kind: str, actor: Actor, *, n
 def inform(session: Session, ticket: Ticket, text: str, *, now: datetime | None = None,
            urgent: bool = False) -> int:
     """Tell the reporter and every follower about a ticket (one notification each); returns how many."""
-    ids = [ticket.resident_id, *session.scalars(
-        select(TicketFollower.resident_id).where(TicketFollower.ticket_id == ticket.id))]
+    ids = [ticket.resident_id, *(f.resident_id for f in ticket.followers)]
     for resident_id in dict.fromkeys(ids):
         notify(session, resident_id, category="service", text=text, urgent=urgent, template="ticket",
                data={"number": ticket.number, "status": STATUS_LABELS.get(ticket.status, ticket.status)},

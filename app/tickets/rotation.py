@@ -27,24 +27,27 @@ ROTATION_ROLE = "repair_worker"
 
 def eligible_workers(session: Session, ticket: Ticket) -> list[Staff]:
     """Active repair workers who could grab this ticket, by id."""
-    staff = session.scalars(select(Staff).where(Staff.community_id == ticket.community_id,
-                                                Staff.role == ROTATION_ROLE, Staff.active.is_(True))
-                            .order_by(Staff.id))
-    return [s for s in staff if in_scope(s, ticket)]
+    return [staff for staff, _turn in _candidates(session, ticket)]
+
+
+def _candidates(session: Session, ticket: Ticket) -> list[tuple[Staff, int | None]]:
+    """The eligible workers, each with whether they have a turn row yet (its staff id, or None)."""
+    rows = session.execute(select(Staff, RotationTurn.staff_id)
+                           .outerjoin(RotationTurn, RotationTurn.staff_id == Staff.id)
+                           .where(Staff.community_id == ticket.community_id, Staff.role == ROTATION_ROLE,
+                                  Staff.active.is_(True)).order_by(Staff.id))
+    return [(staff, turn) for staff, turn in rows if in_scope(staff, ticket)]
 
 
 def _ensure_turns(session: Session, community_id: int, staff_ids: list[int]) -> None:
-    """A turn row for every eligible worker (turn 0: never chosen), so the choice can lock one. Only
+    """A turn row (turn 0: never chosen) for each of these workers, so the choice can lock one. Only
     missing rows are inserted: an insert that meets a row another report has locked waits for it."""
-    have = set(session.scalars(select(RotationTurn.staff_id).where(RotationTurn.staff_id.in_(staff_ids))))
-    missing = [i for i in staff_ids if i not in have]
-    if missing:
-        session.execute(conflict_insert(session, RotationTurn)
-                        .values([{"staff_id": i, "community_id": community_id, "turn": 0} for i in missing])
-                        .on_conflict_do_nothing(index_elements=["staff_id"]))
+    session.execute(conflict_insert(session, RotationTurn)
+                    .values([{"staff_id": i, "community_id": community_id, "turn": 0} for i in staff_ids])
+                    .on_conflict_do_nothing(index_elements=["staff_id"]))
 
 
-def take_turn(session: Session, community_id: int, workers: list[Staff]) -> Staff:
+def take_turn(session: Session, community_id: int, candidates: list[tuple[Staff, int | None]]) -> Staff:
     """The worker whose turn it is (least recently rotated to, never-chosen first, then lowest id), their
     turn row locked to commit and numbered above every earlier choice of the community.
 
@@ -53,8 +56,10 @@ def take_turn(session: Session, community_id: int, workers: list[Staff]) -> Staf
     lock held until each commits. Only when every eligible worker is being chosen right now does a
     report wait, for the least recently rotated one (where a building has one worker, its reports take
     turns on that row). SQLite runs one writer at a time anyway."""
-    by_id = {w.id: w for w in workers}
-    _ensure_turns(session, community_id, list(by_id))
+    by_id = {w.id: w for w, _turn in candidates}
+    missing = [w.id for w, turn in candidates if turn is None]
+    if missing:
+        _ensure_turns(session, community_id, missing)
     pick = (select(RotationTurn).where(RotationTurn.staff_id.in_(by_id))
             .order_by(RotationTurn.turn, RotationTurn.staff_id).limit(1))
     row = session.scalars(pick.with_for_update(skip_locked=True)).first() \
@@ -67,14 +72,14 @@ def take_turn(session: Session, community_id: int, workers: list[Staff]) -> Staf
 
 def rotate(session: Session, ticket: Ticket, rule: RoutingRule, *, now: datetime) -> bool:
     """Hand a new ticket to the next worker in turn (True), or open it to the grab pool when none fits."""
-    workers = eligible_workers(session, ticket)
-    if not workers:
+    candidates = _candidates(session, ticket)
+    if not candidates:
         ticket.dispatch_mode = "grab"
         where = f"{ticket.building}幢" if ticket.building else "这里"
         record_event(session, ticket, "routed", SYSTEM, note=f"轮派：没有负责{where}的维修师傅，进入抢单池",
                data={"rule_id": rule.id, "mode": "rotation", "fallback": "grab"}, now=now)
         return False
-    worker = take_turn(session, ticket.community_id, workers)
+    worker = take_turn(session, ticket.community_id, candidates)
     hand_over(session, ticket, worker, SYSTEM, mode="rotation", note=f"轮派给{worker.name}",
               data={"rule_id": rule.id, "mode": "rotation"}, now=now)
     return True

@@ -75,7 +75,7 @@ def create_ticket(session: Session, *, resident: Resident, kind: str, category: 
         resident_id=resident.id, household_id=resident.household_id, building=location.building,
         unit=location.unit, room=location.room, place=location.label[:200], description=description[:2000],
         source=source, sla_due_at=(sla or DEFAULT_SLA).due(now, priority), created_at=now, updated_at=now,
-        events=[], photos=[],  # a new ticket's timeline and photos are known: nothing to read back
+        events=[], photos=[], followers=[],  # known for a new ticket: nothing to read back
     )
     session.add(ticket)
     session.flush()  # the id numbers the ticket; what follows goes out in one flush at the end
@@ -210,7 +210,7 @@ def follow(session: Session, ticket: Ticket, resident: Resident, now: datetime |
                                                         TicketFollower.resident_id == resident.id))
     if found is not None:
         return False
-    session.add(TicketFollower(ticket_id=ticket.id, resident_id=resident.id, created_at=now or utcnow()))
+    ticket.followers.append(TicketFollower(resident_id=resident.id, created_at=now or utcnow()))
     record_event(session, ticket, "followed", resident_actor(resident), note="同一问题的其他住户加入关注", now=now)
     session.flush()
     return True
