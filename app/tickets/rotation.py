@@ -25,13 +25,9 @@ from app.tickets.records import record_event
 ROTATION_ROLE = "repair_worker"
 
 
-def eligible_workers(session: Session, ticket: Ticket) -> list[Staff]:
-    """Active repair workers who could grab this ticket, by id."""
-    return [staff for staff, _turn in _candidates(session, ticket)]
-
-
 def _candidates(session: Session, ticket: Ticket) -> list[tuple[Staff, int | None]]:
-    """The eligible workers, each with whether they have a turn row yet (its staff id, or None)."""
+    """The eligible workers (active repair workers who could grab this ticket), by id, each with whether
+    they have a turn row yet (its staff id, or None)."""
     rows = session.execute(select(Staff, RotationTurn.staff_id)
                            .outerjoin(RotationTurn, RotationTurn.staff_id == Staff.id)
                            .where(Staff.community_id == ticket.community_id, Staff.role == ROTATION_ROLE,
