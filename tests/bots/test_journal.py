@@ -157,3 +157,14 @@ def test_with_redis_and_the_database_down_the_replay_check_waits_for_the_drain(w
     result = drain(app)
     assert (result.handled, result.replays) == (1, 1)
     assert len(_inbound(990_000_040)) == 1 and _inbound(990_000_041) == []
+
+
+def test_a_journal_that_cannot_be_written_makes_the_service_not_ready(app, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"  # the journal's folder would have to be made under a file: never possible
+    blocker.write_text("")
+    monkeypatch.setitem(app.config, "WECHAT_JOURNAL_DIR", str(blocker / "journal"))
+    response = app.test_client().get("/readyz")
+    body = response.get_json()
+    assert response.status_code == 503 and body["status"] == "not_ready"
+    assert body["checks"]["wechat_journal"].startswith("not writable")
+    assert body["checks"]["database"] == "ok"  # only the journal is wrong
