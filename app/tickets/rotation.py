@@ -5,14 +5,15 @@ building scope). In turn: the one whose last rotation assignment is oldest, neve
 ties by staff id. Each choice is an "assigned" event on the ticket's timeline (mode rotation) and its
 order is kept per worker in rotation_turn, so the next turn is a lookup by key; a transferred ticket
 still counts for the worker it was rotated to. Reports arriving together lock different workers' turn
-rows (take_turn), so they are routed side by side.
+rows (choose), so they are routed side by side; a turn is counted last (count_turn), so the row lock it
+takes lasts only from there to the commit.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.community.models import Staff
@@ -36,34 +37,42 @@ def _candidates(session: Session, ticket: Ticket) -> list[tuple[Staff, int | Non
 
 
 def _ensure_turns(session: Session, community_id: int, staff_ids: list[int]) -> None:
-    """A turn row (turn 0: never chosen) for each of these workers, so the choice can lock one. Only
-    missing rows are inserted: an insert that meets a row another report has locked waits for it."""
+    """A turn row (turn 0: never chosen) for each of these workers, so the choice can lock one and the
+    turn can be counted. Only missing rows are inserted: an insert that meets a row another report has
+    locked waits for it."""
     session.execute(conflict_insert(session, RotationTurn)
                     .values([{"staff_id": i, "community_id": community_id, "turn": 0} for i in staff_ids])
                     .on_conflict_do_nothing(index_elements=["staff_id"]))
 
 
-def take_turn(session: Session, community_id: int, candidates: list[tuple[Staff, int | None]]) -> Staff:
-    """The worker whose turn it is (least recently rotated to, never-chosen first, then lowest id), their
-    turn row locked to commit and numbered above every earlier choice of the community.
+def choose(session: Session, community_id: int, candidates: list[tuple[Staff, int | None]]) -> Staff:
+    """The worker whose turn it is: least recently rotated to, never-chosen first, then lowest id.
 
-    The lock is the chosen worker's row only, skipping rows other reports hold (SKIP LOCKED): reports
-    that arrive together go to different workers side by side, instead of queueing on one community
-    lock held until each commits. Only when every eligible worker is being chosen right now does a
-    report wait, for the least recently rotated one (where a building has one worker, its reports take
-    turns on that row). SQLite runs one writer at a time anyway."""
+    With one candidate there is nothing to choose and nothing is locked. With several, the chosen
+    worker's turn row is locked to commit, skipping rows other reports hold (SKIP LOCKED): reports
+    that arrive together go to different workers side by side instead of queueing on one community
+    lock; only when every candidate is being chosen right now does a report wait, for the least
+    recently rotated one. SQLite runs one writer at a time anyway."""
     by_id = {w.id: w for w, _turn in candidates}
-    missing = [w.id for w, turn in candidates if turn is None]
-    if missing:
-        _ensure_turns(session, community_id, missing)
-    pick = (select(RotationTurn).where(RotationTurn.staff_id.in_(by_id))
+    if len(by_id) == 1:
+        return next(iter(by_id.values()))
+    pick = (select(RotationTurn.staff_id).where(RotationTurn.staff_id.in_(by_id))
             .order_by(RotationTurn.turn, RotationTurn.staff_id).limit(1))
-    row = session.scalars(pick.with_for_update(skip_locked=True)).first() \
+    chosen = session.scalars(pick.with_for_update(skip_locked=True)).first() \
         or session.scalars(pick.with_for_update()).one()
+    return by_id[chosen]
+
+
+def count_turn(session: Session, community_id: int, staff_id: int) -> None:
+    """Number the worker's turn above every earlier choice of the community.
+
+    The UPDATE locks the row until commit, so it is the rotation's last statement: a building's reports
+    that all go to its one worker wait on each other only from here to their commit."""
     other = aliased(RotationTurn)  # not correlated with the row being updated: the whole community's turns
     latest = select(func.max(other.turn)).where(other.community_id == community_id).scalar_subquery()
-    row.community_id, row.turn = community_id, latest + 1  # written with the ticket: one UPDATE
-    return by_id[row.staff_id]
+    session.execute(update(RotationTurn).where(RotationTurn.staff_id == staff_id)
+                    .values(community_id=community_id, turn=func.coalesce(latest, 0) + 1)
+                    .execution_options(synchronize_session=False))
 
 
 def rotate(session: Session, ticket: Ticket, rule: RoutingRule, *, now: datetime) -> bool:
@@ -75,7 +84,11 @@ def rotate(session: Session, ticket: Ticket, rule: RoutingRule, *, now: datetime
         record_event(session, ticket, "routed", SYSTEM, note=f"轮派：没有负责{where}的维修师傅，进入抢单池",
                data={"rule_id": rule.id, "mode": "rotation", "fallback": "grab"}, now=now)
         return False
-    worker = take_turn(session, ticket.community_id, candidates)
+    missing = [w.id for w, turn in candidates if turn is None]
+    if missing:  # workers never considered before: once each
+        _ensure_turns(session, ticket.community_id, missing)
+    worker = choose(session, ticket.community_id, candidates)
     hand_over(session, ticket, worker, SYSTEM, mode="rotation", note=f"轮派给{worker.name}",
               data={"rule_id": rule.id, "mode": "rotation"}, now=now)
+    count_turn(session, ticket.community_id, worker.id)
     return True

@@ -92,6 +92,17 @@ def test_a_worker_outside_the_building_is_never_picked(db_session, make_resident
     assert far.id not in chosen and gone.id not in chosen
 
 
+def test_a_ticket_only_one_worker_could_take_still_counts_as_their_turn(db_session, make_resident, make_staff):
+    resident = make_resident("3")
+    make_resident("5", "1", "101")  # building 5 exists too
+    a, b = _worker(make_staff, "王师傅", ["3"]), _worker(make_staff, "赵师傅")  # b also covers building 5
+    _rotation_rule(db_session, resident.community_id)
+    assert _report(db_session, resident, building="3").assignee_id == a.id  # both fit: never-chosen, lowest id
+    assert _report(db_session, resident, text="5幢楼道灯不亮", building="5").assignee_id == b.id  # only b fits
+    assert _report(db_session, resident, building="3").assignee_id == a.id  # b's forced turn is the latest
+    assert _report(db_session, resident, building="3").assignee_id == b.id
+
+
 def test_no_eligible_worker_opens_the_grab_pool(db_session, make_resident, make_staff):
     resident = make_resident("3")
     _worker(make_staff, "远处的师傅", ["9"])
