@@ -39,6 +39,14 @@ def defer_into_the_past(session: Session, tag: str) -> str:
 
 
 @job
+def chain(session: Session, tag: str) -> str:
+    """Record a run, and ask for record(tag + "-next") to follow at once."""
+    session.add(Community(name=f"run-{uuid.uuid4().hex}", city=tag[:50]))
+    enqueue(session, "jobs_for_tests.record", f"{tag}-next")
+    return tag
+
+
+@job
 def explode(session: Session, why: str) -> None:
     """Always fail, with why in the error."""
     raise RuntimeError(f"job exploded: {why}")
