@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.community.models import Building, Resident
+from app.community.staff import resident_building
 from app.core.clock import to_local, utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.timeline import resident_actor
@@ -50,12 +51,6 @@ def check_building(session: Session, community_id: int, building: str | None) ->
                                details={"field": "building"})
 
 
-def home_building(resident: Resident) -> str | None:
-    """The number of the building the resident lives in (None without a household)."""
-    household = resident.household
-    return household.unit.building.number if household is not None else None
-
-
 def create_ticket(session: Session, *, resident: Resident, kind: str, category: str | None, description: str,
                   location: Location, source: str = "oa", urgent: bool | None = None,
                   photos: list[dict] | None = None, sla: SlaPolicy | None = None,
@@ -66,7 +61,7 @@ def create_ticket(session: Session, *, resident: Resident, kind: str, category: 
         raise ValidationFailed("请描述一下遇到的问题", code="empty_description")
     now = now or utcnow()
     category = check_category(kind, category)
-    if location.building != home_building(resident):  # the resident's own building is known to exist
+    if location.building != resident_building(resident):  # the resident's own building is known to exist
         check_building(session, resident.community_id, location.building)
     urgent = is_urgent(description) if urgent is None else urgent
     priority = "urgent" if urgent else "normal"
