@@ -62,7 +62,7 @@ def create_app(config: Config | None = None) -> Flask:
     with app.app_context():
         install_after_commit_relay(app)
         if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
-            ping_when_idle(db.engine, app.config.get("DB_PING_IDLE_SECONDS", 5.0))
+            ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])
 
     _register_errors(app)
     _guard_unmigrated(app)

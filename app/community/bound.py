@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.community.models import Household, Resident, Unit
 
 _KEY = "residents"
-_UNKNOWN = object()
+UNKNOWN = object()  # nothing noted for this openid
 
 
 def with_address():
@@ -28,12 +28,10 @@ def remember_resident(session: Session, channel: str, openid: str, resident: Res
 
 def remembered_resident(session: Session, channel: str, openid: str) -> Resident | None | object:
     """The noted resident (or None: noted as nobody); UNKNOWN when nothing was noted."""
-    return session.info.get(_KEY, {}).get((channel, openid), _UNKNOWN)
+    return session.info.get(_KEY, {}).get((channel, openid), UNKNOWN)
 
 
 def forget(session: Session) -> None:
     """Drop every note (the transaction that read them ended)."""
     session.info.pop(_KEY, None)
 
-
-UNKNOWN = _UNKNOWN

@@ -111,7 +111,8 @@ def _claim(app: Flask, limit: int, this_pass: _Pass | None = None) -> list[Outbo
             query = query.where(OutboxJob.id.not_in(this_pass.retried))
         query = query.order_by(OutboxJob.id).limit(limit)
         take = {"status": "relaying", "enqueued_at": now, "attempts": OutboxJob.attempts + 1}
-        if s.bind.dialect.name == "postgresql":
+        postgres = s.bind.dialect.name == "postgresql"
+        if postgres:
             locked = query.with_only_columns(OutboxJob.id).with_for_update(skip_locked=True).scalar_subquery()
             claimed = sorted(s.scalars(update(OutboxJob).where(OutboxJob.id.in_(locked)).values(**take)
                                        .returning(OutboxJob), execution_options={"synchronize_session": False}),
@@ -128,7 +129,7 @@ def _claim(app: Flask, limit: int, this_pass: _Pass | None = None) -> list[Outbo
                 if taken == 1:
                     claimed.append(row)
         s.commit()
-        if s.bind.dialect.name != "postgresql":
+        if not postgres:
             s.expunge_all()  # detached: what the claim wrote is set on the copies, not written again
             for row in claimed:
                 row.status, row.enqueued_at, row.attempts = "relaying", now, row.attempts + 1

@@ -26,14 +26,14 @@ from app.tickets.records import record_event
 ROTATION_ROLE = "repair_worker"
 
 
-def _candidates(session: Session, ticket: Ticket) -> list[tuple[Staff, int | None]]:
+def _candidates(session: Session, ticket: Ticket) -> list[tuple[Staff, bool]]:
     """The eligible workers (active repair workers who could grab this ticket), by id, each with whether
-    they have a turn row yet (its staff id, or None)."""
+    they have a turn row yet."""
     rows = session.execute(select(Staff, RotationTurn.staff_id)
                            .outerjoin(RotationTurn, RotationTurn.staff_id == Staff.id)
                            .where(Staff.community_id == ticket.community_id, Staff.role == ROTATION_ROLE,
                                   Staff.active.is_(True)).order_by(Staff.id))
-    return [(staff, turn) for staff, turn in rows if in_scope(staff, ticket)]
+    return [(staff, turn is not None) for staff, turn in rows if in_scope(staff, ticket)]
 
 
 def _ensure_turns(session: Session, community_id: int, staff_ids: list[int]) -> None:
@@ -45,7 +45,7 @@ def _ensure_turns(session: Session, community_id: int, staff_ids: list[int]) -> 
                     .on_conflict_do_nothing(index_elements=["staff_id"]))
 
 
-def choose(session: Session, community_id: int, candidates: list[tuple[Staff, int | None]]) -> Staff:
+def choose(session: Session, community_id: int, candidates: list[tuple[Staff, bool]]) -> Staff:
     """The worker whose turn it is: least recently rotated to, never-chosen first, then lowest id.
 
     With one candidate there is nothing to choose and nothing is locked. With several, the chosen
@@ -53,7 +53,7 @@ def choose(session: Session, community_id: int, candidates: list[tuple[Staff, in
     that arrive together go to different workers side by side instead of queueing on one community
     lock; only when every candidate is being chosen right now does a report wait, for the least
     recently rotated one. SQLite runs one writer at a time anyway."""
-    by_id = {w.id: w for w, _turn in candidates}
+    by_id = {w.id: w for w, _has_turn in candidates}
     if len(by_id) == 1:
         return next(iter(by_id.values()))
     pick = (select(RotationTurn.staff_id).where(RotationTurn.staff_id.in_(by_id))
@@ -84,7 +84,7 @@ def rotate(session: Session, ticket: Ticket, rule: RoutingRule, *, now: datetime
         record_event(session, ticket, "routed", SYSTEM, note=f"轮派：没有负责{where}的维修师傅，进入抢单池",
                data={"rule_id": rule.id, "mode": "rotation", "fallback": "grab"}, now=now)
         return False
-    missing = [w.id for w, turn in candidates if turn is None]
+    missing = [w.id for w, has_turn in candidates if not has_turn]
     if missing:  # workers never considered before: once each
         _ensure_turns(session, ticket.community_id, missing)
     worker = choose(session, ticket.community_id, candidates)
