@@ -7,8 +7,13 @@ once and commits; the conversation row is written only when its state changes. A
 
 from __future__ import annotations
 
+from datetime import time, timedelta
+
+from clinic_world import build_clinic
 from round_trips import counting
 
+from app.clinic.slots import local_to_utc
+from app.core.clock import local_now
 from app.core.db import db
 
 READ, WRITE = "SELECT conversation.id", "INSERT INTO message"
@@ -66,3 +71,23 @@ def test_the_first_message_creates_the_conversation_without_a_savepoint(wx, app)
     _reply, trips = _turn(wx, "o_first", "你好")
     assert not any(s.startswith(("SAVEPOINT", "RELEASE")) for s in trips.sent), trips
     assert sum(s.startswith("INSERT INTO conversation") for s in trips.sent) == 1
+
+
+def test_a_booking_confirmed_in_chat_reads_its_slot_once(wx, app, make_resident, db_session):
+    """The slot comes with its service, doctor and room in one statement, and the reply names them
+    without reading them again."""
+    resident = make_resident("30", "2", "1201", openid="o_turn")
+    clinic = build_clinic(db_session, resident.community_id)
+    clinic.slot(db_session, "blood_pressure", local_to_utc(local_now().date() + timedelta(days=1), time(9)))
+    db_session.commit()
+    wx.say("o_turn", "明天上午想测个血压")
+    assert "请确认预约" in wx.say("o_turn", "1")
+    reply, trips = _turn(wx, "o_turn", "确认")
+    assert "预约成功" in reply and "陈文医生" in reply and "卫生站1诊室" in reply
+    sent = trips.sent[:trips.sent.index("COMMIT") + 1]  # the turn's own; the tests' inline relay comes after
+    for table in ("clinic_provider", "clinic_place", "clinic_service"):
+        assert not any(s.startswith(f"SELECT {table}.") for s in sent), trips  # joined, not read apart
+    assert sum(s.startswith("SELECT clinic_slot.") for s in sent) == 1, trips
+    # 16 round trips on PostgreSQL (the savepoint and its release are each noted twice: 18 lines); SQLite
+    # writes the two reminder jobs row by row
+    assert len(sent) == (18 if db.engine.dialect.name == "postgresql" else 19), trips
